@@ -13,6 +13,7 @@ FigureKind = Literal["displaced", "killed", "injured", "missing", "affected", "i
 FigureUnit = Literal["people", "households"]
 PlaceKind = Literal["country", "region", "city"]
 Field = Literal["title", "summary", "content"]
+FIELDS_ORDER: tuple[Field, ...] = ("title", "summary", "content")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,132 @@
+"""Decide: turn an article's matches into alerts. Pure: it is given the state it needs.
+
+It applies the age limit (old entries are recorded, never alerted), cooldowns per (rule, key),
+and new-region memory with its baseline, and says why anything was held back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor.records import Article, Match, Place
+from monitor.rules import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class RuleState:
+    """What the store knows that matters for one match."""
+
+    last_fired: datetime | None = None  # last alert of this (rule, cooldown key)
+    first_active: datetime | None = None  # when the rule first ran (new-region baseline)
+    regions_seen: Mapping[str, datetime] = field(default_factory=dict)  # place id -> last seen
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAlert:
+    match: Match  # for new-region rules, its places are only the new ones
+    cooldown_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    alerts: tuple[PlannedAlert, ...]
+    regions: tuple[tuple[str, str], ...]  # (rule id, place id) to remember as seen now
+    held: tuple[str, ...]  # one line per match not alerted, saying why
+
+
+def cooldown_key(rule: Rule, match: Match) -> str:
+    """The key a rule's cooldown is counted under: the whole rule, or the main place's
+    country, region or id (the first place named), so one story does not alert twice but
+    another country's does."""
+    if rule.new_region:
+        return "new:" + ",".join(sorted(p.id for p in match.places))
+    if rule.cooldown_by == "rule" or not match.places:
+        return ""
+    main = match.places[0]
+    if rule.cooldown_by == "country":
+        return f"country:{main.country_code}"
+    if rule.cooldown_by == "region":
+        return main.admin1_id or (main.id if main.kind != "city" else f"country:{main.country_code}")
+    return main.id
+
+
+def decide(
+    article: Article,
+    matches: Sequence[Match],
+    rules: Mapping[str, Rule],
+    states: Mapping[str, RuleState],
+    *,
+    now: datetime,
+    max_age: float,
+) -> Decision:
+    """Which matches become alerts. `states` is keyed by rule id."""
+    alerts: list[PlannedAlert] = []
+    regions: list[tuple[str, str]] = []
+    held: list[str] = []
+    too_old = article.published is not None and article.published < now - timedelta(seconds=max_age)
+    for match in matches:
+        rule = rules[match.rule_id]
+        state = states.get(rule.id, RuleState())
+        if rule.new_region:
+            regions.extend((rule.id, p) for p in _ids(match.places))  # all refresh last-seen
+            match, learning = _new_places(rule, match, state, article, now)
+            if learning:
+                held.append(f"{rule.id}: learning places during the baseline period")
+                continue
+            if not match.places:
+                held.append(f"{rule.id}: no place new within the window")
+                continue
+        if too_old:
+            held.append(f"{rule.id}: entry older than {timedelta(seconds=max_age)}, recorded only")
+            continue
+        key = cooldown_key(rule, match)
+        if rule.cooldown and state.last_fired is not None:
+            if now - state.last_fired < timedelta(seconds=rule.cooldown):
+                held.append(f"{rule.id}: in cooldown for '{key or rule.id}'")
+                continue
+        alerts.append(PlannedAlert(match, key))
+    return Decision(tuple(alerts), tuple(dict.fromkeys(regions)), tuple(held))
+
+
+def _ids(places: Sequence[Place]) -> list[str]:
+    return [p.id for p in places]
+
+
+def _new_places(
+    rule: Rule, match: Match, state: RuleState, article: Article, now: datetime
+) -> tuple[Match, bool]:
+    """Keep only the places not seen within the window; say whether the rule is still learning.
+
+    Learning: within `baseline` of the rule's first run, or an entry published before it (the
+    backlog a first poll finds)."""
+    assert rule.new_region is not None
+    window = timedelta(seconds=rule.new_region.window)
+    fresh = tuple(
+        p
+        for p in match.places
+        if (seen := state.regions_seen.get(p.id)) is None or now - seen > window
+    )
+    first = state.first_active or now
+    learning = now < first + timedelta(seconds=rule.new_region.baseline) or (
+        article.published is not None and article.published < first
+    )
+    if fresh == match.places:
+        return match, learning
+    # matched sentence and terms stay; the explanation names only the new places
+    names = ", ".join(p.name for p in fresh)
+    explain = match.explain.split("; new-region candidates")[0]
+    return (
+        Match(
+            match.rule_id,
+            match.rule_title,
+            match.severity,
+            match.sentence,
+            match.terms,
+            match.figure,
+            fresh,
+            f"{explain}; new region(s) {names}" if fresh else explain,
+        ),
+        learning,
+    )
