@@ -200,10 +200,11 @@ class Fetcher:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        current = URL(progress.url)
+        current = _http_url(progress.url)
         while True:
-            if current.scheme not in ("http", "https") or not current.host:
-                return self._error(progress, f"not an http(s) URL: {current}", retryable=False)
+            if current is None:
+                message = f"not a valid http(s) URL: {progress.final_url}"
+                return self._error(progress, message, retryable=False)
             progress.final_url = str(current)
             async with session.get(current, headers=headers, allow_redirects=False) as resp:
                 progress.http_status = resp.status
@@ -217,7 +218,8 @@ class Fetcher:
                 if len(progress.hops) > self.max_redirects:
                     message = f"too many redirects ({len(progress.hops)})"
                     return self._error(progress, message, retryable=False)
-                current = current.join(URL(location))
+                progress.final_url = location  # so an unusable Location is named in the error
+                current = _http_url(location, base=current)
 
     async def _answer(
         self, resp: aiohttp.ClientResponse, progress: _Progress, sent: Validators
@@ -314,6 +316,17 @@ class Fetcher:
     @staticmethod
     def _elapsed(progress: _Progress) -> float:
         return asyncio.get_running_loop().time() - progress.started
+
+
+def _http_url(text: str, *, base: URL | None = None) -> URL | None:
+    """`text` as an absolute http(s) URL (resolved against `base`), or None if it is not one."""
+    try:
+        url = base.join(URL(text)) if base is not None else URL(text)
+    except ValueError:  # yarl's parse errors, bad IDNA host names (UnicodeError) included
+        return None
+    if url.scheme not in ("http", "https") or not url.host:
+        return None
+    return url
 
 
 def _lower_headers(resp: aiohttp.ClientResponse) -> dict[str, str]:

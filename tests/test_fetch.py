@@ -304,12 +304,24 @@ def test_dns_failure_is_retryable() -> None:
     assert "no-such-host.invalid" in result.error or "timed out" in result.error
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/feed.xml", "/etc/passwd", "http://"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.org/feed.xml", "/etc/passwd", "http://", "http://[::1/feed"]
+)
 def test_non_http_urls_are_errors(url: str) -> None:
     result = fetch(url)
     assert result.status == "error"
     assert not result.retryable
-    assert result.error is not None
+    assert result.error == f"not a valid http(s) URL: {url}"
+
+
+@pytest.mark.parametrize("location", ["file:///etc/passwd", "http://[::1/feed"])
+def test_redirect_to_unusable_location_is_an_error(server: FeedServer, location: str) -> None:
+    server.redirect("/feed.xml", location, 302)
+    result = fetch(server.url("/feed.xml"))
+    assert result.status == "error"
+    assert result.error == f"not a valid http(s) URL: {location}"
+    assert result.final_url == location
+    assert not result.retryable
 
 
 def test_fetch_outside_context_raises() -> None:
