@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import socket
+import threading
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, formatdate
@@ -423,3 +426,45 @@ def test_backoff_properties(
     assert delay <= backoff_delay(failures + 1, retry_after, base=base, cap=cap)
     if retry_after is not None:
         assert delay >= min(retry_after, cap)
+
+
+# -- the test server itself --------------------------------------------------------------------
+
+
+def test_server_stop_interrupts_a_delayed_answer() -> None:
+    outcome: list[str] = []
+    server = FeedServer().start()
+    server.set("/forever", FEED, delay=60)
+
+    def client() -> None:
+        try:
+            with urllib.request.urlopen(server.url("/forever"), timeout=30) as resp:
+                outcome.append(f"answered {resp.status}")
+        except (OSError, http.client.HTTPException) as exc:
+            outcome.append(type(exc).__name__)
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    time.sleep(0.3)  # let the request reach the handler and start its delay
+    started = time.monotonic()
+    server.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 3
+    assert outcome
+    assert not outcome[0].startswith("answered")
+
+
+def test_server_logs_requests_and_counts_paths(server: FeedServer) -> None:
+    server.set("/feed.xml", FEED)
+    server.redirect("/moved", "/feed.xml", 308)
+    for path in ["/feed.xml", "/feed.xml?x=1", "/moved"]:
+        with urllib.request.urlopen(server.url(path), timeout=5) as resp:
+            assert resp.status == 200
+            assert resp.read() == FEED.encode()  # urllib asks for no gzip, so none is sent
+    assert server.count("/feed.xml") == 3
+    assert server.count("/feed.xml?x=1") == 1
+    assert server.count("/moved") == 1
+    assert [r.status for r in server.requests] == [200, 200, 308, 200]
+    assert server.requests[0].method == "GET"
+    assert all(name == name.lower() for r in server.requests for name in r.headers)
