@@ -261,6 +261,8 @@ def _key(tok: Tok, table: dict[str, tuple[str, int]], inside: bool) -> str | Non
         return None
     if tok.folded in table:
         return tok.folded
+    if tok.folded[:2] in {"d'", "l'"} and tok.folded[2:] in table:  # 'près d'un million'
+        return tok.folded[2:]
     if inside and "~" + tok.folded in table:
         return "~" + tok.folded
     if inside and tok.folded.startswith("و") and tok.folded[1:] in table:

@@ -1,0 +1,425 @@
+"""Humanitarian figures read from sentences: how many people were displaced, killed, injured, ...
+
+Pure. For each quantity monitor.numbers finds, we decide what it counts by the words of the same
+clause, with a few explicit shapes and nothing looser:
+  NUMBER [people|families] [have been|were|...] TRIGGER   '50,000 people have been displaced'
+  NUMBER TRIGGER-NOUN                                     '3,000 IDPs', '50 ألف نازح', '20 muertos'
+  TRIGGER [the number ... rose to] NUMBER                 'displacing 50,000', 'نزح نحو 50 ألفا'
+A quantity that counts money, years, troops, percentages or ages, or that sits in a return context,
+gives no figure. Precision comes first: a missed figure costs less than an invented one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import cast
+
+from monitor.numbers import Quantity, Tok, guess_language, quantities_in, scan
+from monitor.records import Figure, FigureKind, FigureUnit, Sentence
+from monitor.text import fold, is_arabic, word_keys
+
+KINDS: tuple[FigureKind, ...] = ("displaced", "killed", "injured", "missing", "affected", "in_need")
+
+# Phrases by category, written as they are spelt; folded when the lexicon is built. A word ending
+# in '*' matches any word it begins; Arabic words also match without their attached prefixes.
+_LEXICON: dict[str, str] = {
+    "displaced": """displac* | idps | idp | fled | flee | flees | fleeing | forced to flee |
+        uprooted | uprooting | driven from | driven out | forced from their homes | homeless |
+        evacuated | evacuating | sheltering | taken shelter | taking shelter | sought shelter |
+        seeking shelter | sought refuge | taken refuge | taking refuge | seeking refuge |
+        lost their homes | déplacé* | déplacement* | fui | fuir | fuient | fuyant | sans abri |
+        sans-abri | évacué* | chassés de chez eux | desplaz* | huyeron | huir | huido | huyendo |
+        evacuad* | sin hogar | abandonaron sus hogares | abandonar sus hogares | نزح* | نازح* |
+        نزوح | تهجير | مهجر* | تشريد | مشرد* | فروا | فر | الفرار | فرار | إجلاء""",
+    "killed": """killed | killing | kills | dead | died | deaths | death toll | toll | fatalities |
+        lost their lives | perished | lives | tués | tuées | tué | morts | mortes | décès |
+        décédé* | ont péri | perdu la vie | muertos | muertas | muerto | fallecid* | murieron |
+        perdieron la vida | asesinad* | víctimas mortales | قتل* | مقتل | قتيل* | قتلى |
+        استشهد* | شهيد* | شهداء | وفاة | وفيات | توفي* | حتفهم""",
+    "injured": """injur* | wounded | wounding | hurt | blessé* | blessure* | herid* | lesionad* |
+        جرحى | جريح* | أصيب* | إصابة | إصابات | مصاب*""",
+    "missing": """missing | unaccounted | disparu* | desaparecid* | مفقود*""",
+    "affected": """affected | affecting | touchés | touchées | affectés | affectées | sinistré* |
+        afectad* | damnificad* | متضرر* | تضرر*""",
+    "in_need": """in need | need | needs | needing | require* | besoin | nécessit* | necesit* |
+        necesidad | requieren | بحاجة | يحتاج* | حاجة""",
+    "people": """people | persons | person | civilians | civilian | residents | inhabitants |
+        individuals | children | women | men | villagers | refugees | migrants | patients |
+        others | more | palestinians | syrians | sudanese | gazans | afghans | rohingya |
+        ukrainians | congolese | somalis | haitians | yemenis | lebanese | ethiopians |
+        personnes | civils | habitants | enfants | femmes | hommes | réfugiés | individus |
+        résidents | autres | personas | civiles | habitantes | niños | mujeres | hombres |
+        refugiados | individuos | residentes | migrantes | otras | otros | vecinos | شخص* |
+        أشخاص | مدني* | مواطن* | فلسطيني* | سوري* | سوداني* | طفل* | أطفال | امرأة | نساء |
+        لاجئ* | سكان | ساكن | فرد | أفراد | نسمة | آخرين | آخرون""",
+    "households": """families | family | households | household | familles | famille | ménages |
+        foyers | familias | hogares | أسرة | أسر | عائلة | عائلات""",
+    "nonpeople": """troops | soldiers | fighters | militants | rebels | militia* | combatants |
+        police* | officers | guards | gunmen | insurgents | jihadists | forces | mercenaries |
+        dollars | euros | pounds | francs | dinars | shillings | rupees | usd | eur | dólares |
+        libras | دولار* | يورو | years | year | months | month | weeks | week | days | day |
+        hours | hour | minutes | decades | ans | années | mois | jours | semaines | heures |
+        años | meses | días | semanas | horas | سنوات | سنة | أعوام | عاما | عام | أيام | يوما |
+        ساعات | ساعة | أشهر | شهرا | شهور | أسابيع | km | kilometres | kilometers | miles |
+        metres | meters | hectares | tonnes | tons | kg | litres | كيلومتر* | كلم | طن | homes |
+        houses | buildings | shelters | tents | schools | hospitals | clinics | facilities |
+        trucks | lorries | vehicles | villages | towns | sites | camps | rockets | missiles |
+        strikes | airstrikes | attacks | shells | drones | cases | doses | meals | beds |
+        maisons | logements | bâtiments | écoles | hôpitaux | camions | tentes | frappes |
+        roquettes | soldats | combattants | casas | viviendas | edificios | escuelas |
+        hospitales | camiones | aldeas | ataques | soldados | combatientes | منزل* | منازل |
+        مبنى | مباني | مدارس | مدرسة | مستشفى* | مستشفيات | شاحنة | شاحنات | خيمة | خيام | قرية |
+        قرى | غارات | غارة | صاروخ* | مقاتل* | جندي | جنود | عنصر* | مسلح*""",
+    "percent": """% | ٪ | per cent | percent | pour cent | por ciento | por cien | بالمئة |
+        بالمائة | في المئة | في المائة""",
+    "month": """january | february | march | april | may | june | july | august | september |
+        october | november | december | jan | feb | mar | apr | jun | jul | aug | sep | sept |
+        oct | nov | dec | janvier | février | mars | avril | mai | juin | juillet | août |
+        septembre | octobre | novembre | décembre | enero | febrero | marzo | abril | mayo |
+        junio | julio | agosto | septiembre | octubre | noviembre | diciembre | يناير | فبراير |
+        مارس | أبريل | مايو | يونيو | يوليو | أغسطس | سبتمبر | أكتوبر | نوفمبر | ديسمبر | كانون |
+        شباط | آذار | نيسان | أيار | حزيران | تموز | آب | أيلول | تشرين""",
+    # words just before a number that make it a code, an age or a price, not a count
+    "veto_before": """aged | age | ages | âgé* | âgée* | edad | resolution | résolution |
+        resolución | article | artículo | route | highway | road | no | phase | level |
+        category | chapter | page | covid | flight | code | grade | brigade | division |
+        battalion | unit | $ | € | £ | ¥ | usd | eur | gbp | us | rs | inr | عمر* | العمر |
+        القرار""",
+    "return": """return* | returnee* | went home | go home | going home | rentr* | retour* |
+        regres* | retorn* | volvieron | volver | عودة | عاد* | العائدين | عائد*""",
+    "boundary": """while | whereas | but | although | though | mais | tandis | alors que | pero |
+        mientras | aunque | بينما | لكن | غير أن""",
+    # between a counted noun and the verb that says what happened to it
+    "after": """have | has | had | been | be | being | were | was | are | is | now | already |
+        also | reportedly | recently | newly | just | so | far | all | estimated | believed |
+        thought | said | reported | feared | likely | to | who | that | internally | forcibly |
+        forced | compelled | made | left | become | became | ont | a | été | sont | est |
+        étaient | avaient | se | déjà | dû | contraint* | forcé* | obligé* | de | d' | à | han |
+        ha | sido | fueron | fue | están | son | habían | vieron | tuvieron | que | obligad* |
+        forzad* | también | قد | تم | أجبروا | أجبر | اضطروا | اضطر | على | إلى | of | whom |
+        them""",
+    # between a trigger and the number it counts: 'the number of displaced has risen to 50,000'
+    "before": """the | a | an | of | to | at | has | have | had | is | was | were | been | stands |
+        stood | rose | risen | climbed | reached | increased | jumped | grew | now | hit |
+        number | numbered | numbers | people | persons | total | totals | some | le | la | les |
+        l' | de | du | des | à | est | s'élève | élève | atteint | passé | el | los | las | del |
+        al | asciende | ascendió | alcanza | alcanzó | llega | llegó | es | ha | cifra | se |
+        eleva | elevó | إلى | عدد | ارتفع | بلغ | وصل | يبلغ | ليصل | ليبلغ | حصيلة | عن""",
+}
+_QUALIFIERS: dict[str, str] = {
+    "nearly": """nearly | close to | près de | près d' | cerca de | قرابة | ما يقرب من | ما يقارب |
+        يقارب""",
+    "about": """about | around | approximately | roughly | an estimated | estimated | environ |
+        alrededor de | aproximadamente | نحو | حوالي | حوالى | زهاء""",
+    "almost": "almost | presque | quasi | casi",
+    "more than": """more than | upwards of | in excess of | plus de | plus d' | más de | أكثر من |
+        ما يزيد عن | ما يزيد على | يزيد عن""",
+    "over": "over | well over",
+    "at least": "at least | au moins | al menos | por lo menos | ما لا يقل عن | لا يقل عن",
+    "up to": "up to | as many as | jusqu'à | hasta | ما يصل إلى",
+    "some": "some | quelque | quelques | unos | unas | algunos | algunas",
+    "less than": "less than | fewer than | under | moins de | menos de | أقل من",
+    "": "des | several | plusieurs | varios | varias",  # part of the phrase, not a qualifier
+}
+_HYPHENS = {"-", "‐", "‑"}
+_WINDOW = 8  # tokens a trigger may stand from its number
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    exact: dict[str, list[tuple[tuple[str, ...], str]]]  # first word -> (words, category)
+    prefixed: list[tuple[str, tuple[str, ...], str]]  # (first word's stem, words, category)
+
+
+def _pattern(phrase: str) -> tuple[str, ...]:
+    return tuple(fold(w) for w in phrase.replace("'", "' ").split())
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    exact: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    prefixed: list[tuple[str, tuple[str, ...], str]] = []
+    entries = [(cat, p) for cat, text in _LEXICON.items() for p in text.split("|")]
+    entries += [("q:" + norm, p) for norm, text in _QUALIFIERS.items() for p in text.split("|")]
+    for cat, phrase in entries:
+        words = _pattern(phrase.strip())
+        if words[0].endswith("*"):
+            prefixed.append((words[0][:-1], words, cat))
+        else:
+            exact.setdefault(words[0], []).append((words, cat))
+    for items in exact.values():
+        items.sort(key=lambda e: -len(e[0]))
+    prefixed.sort(key=lambda e: -len(e[1]))
+    return _Lexicon(exact, prefixed)
+
+
+def _keys(tok: Tok) -> tuple[str, ...]:
+    if tok.kind != "word":
+        return (tok.folded,)
+    keys = word_keys(tok.folded)
+    # 'd'enfants' is also the two words "d'" and 'enfants'
+    return keys + ((tok.folded[: tok.folded.index("'") + 1],) if "'" in tok.folded else ())
+
+
+def _word_matches(tok: Tok, word: str) -> bool:
+    if word.endswith("*"):
+        return any(k.startswith(word[:-1]) and len(k) > 1 for k in _keys(tok))
+    return word in _keys(tok)
+
+
+def _matches_at(toks: list[Tok], k: int) -> list[tuple[str, int]]:
+    """(category, index of the last token) of every lexicon phrase starting at toks[k]."""
+    lex = _lexicon()
+    candidates = [c for key in _keys(toks[k]) for c in lex.exact.get(key, ())]
+    candidates += [
+        (w, c) for stem, w, c in lex.prefixed if any(x.startswith(stem) for x in _keys(toks[k]))
+    ]
+    out: list[tuple[str, int]] = []
+    for words, cat in candidates:
+        end = _follow(toks, k, words)
+        if end is not None:
+            out.append((cat, end))
+    return out
+
+
+def _follow(toks: list[Tok], k: int, words: tuple[str, ...]) -> int | None:
+    j = k
+    for n, word in enumerate(words):
+        # "d'" is written as its own word in patterns but is glued to the next word in text
+        if n > 0 and words[n - 1].endswith("'") and _word_matches(toks[j - 1], word):
+            continue
+        while n > 0 and j < len(toks) and toks[j].text in _HYPHENS:
+            j += 1
+        if j >= len(toks) or not _word_matches(toks[j], word):
+            return None
+        j += 1
+    return j - 1
+
+
+@dataclass(slots=True)
+class _Sentence:
+    """One sentence's tokens, what the lexicon says starts at each, and where its quantities are."""
+
+    toks: list[Tok]
+    at: list[list[tuple[str, int]]]
+    quantity_at: set[int]
+
+    def cats(self, k: int) -> dict[str, int]:
+        return {} if not 0 <= k < len(self.toks) else {c: e for c, e in reversed(self.at[k])}
+
+    def ending_at(self, k: int) -> dict[str, int]:
+        """Categories of phrases ending at toks[k], with their first index."""
+        out: dict[str, int] = {}
+        for start in range(max(0, k - 3), k + 1):
+            for cat, end in self.at[start]:
+                if end == k and cat not in out:
+                    out[cat] = start
+        return out
+
+    def stops(self, k: int) -> bool:
+        """Whether toks[k] ends the clause or starts another count."""
+        tok = self.toks[k]
+        if k in self.quantity_at or "boundary" in self.cats(k) or _joins_clauses(tok):
+            return True
+        return tok.kind == "punct" and tok.text not in _HYPHENS and tok.text not in "'’\"“”"
+
+
+def _joins_clauses(tok: Tok) -> bool:
+    """'and' between two counts: 'killed 20 and injured 35', 'قتل 20 شخصا وأصيب 35'."""
+    if tok.folded in {"and", "et", "y", "e", "و", "plus"}:
+        return True
+    # Arabic writes 'and' on the next word: a known word behind a 'و' starts a new clause
+    folded = tok.folded
+    return folded.startswith("و") and is_arabic(folded) and folded not in _lexicon().exact
+
+
+def _kind_of(cats: dict[str, int]) -> tuple[FigureKind, int] | None:
+    for kind in KINDS:
+        if kind in cats:
+            return kind, cats[kind]
+    return None
+
+
+def _prepare(text: str, language: str | None) -> tuple[_Sentence, list[Quantity]]:
+    toks = scan(text)
+    quantities = quantities_in(toks, language if language else guess_language(text))
+    covered = {k for q in quantities for k in range(q.first, q.last + 1)}
+    return _Sentence(toks, [_matches_at(toks, k) for k in range(len(toks))], covered), quantities
+
+
+def _not_a_count(s: _Sentence, q: Quantity) -> bool:
+    """Years, dates, percentages, prices, ages and codes."""
+    toks = s.toks
+    before = s.ending_at(q.first - 1) if q.first > 0 else {}
+    after = s.cats(q.last + 1)
+    if "veto_before" in before or "percent" in after:
+        return True
+    if q.first > 0 and toks[q.first - 1].text in "$€£¥":
+        return True
+    if q.plain and q.value <= 31 and ("month" in before or "month" in after):
+        follows = toks[q.last + 2].folded if q.last + 2 < len(toks) else ""
+        may_verb = toks[q.last + 1].folded == "may" and follows in {"have", "be", "not", "still"}
+        return "month" in before or not may_verb
+    if q.plain and 1800 <= q.value <= 2100:
+        # '2000 people' is a count; 'in 2011' is a year
+        nxt = s.cats(q.last + 1)
+        return not any(c in nxt for c in (*KINDS, "people", "households"))
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    unit: FigureUnit
+    kind: FigureKind | None  # set when the counted noun itself says the kind: '3,000 IDPs'
+    next: int  # index of the first token after the counted noun phrase
+
+
+def _head(s: _Sentence, q: Quantity) -> _Head | None:
+    """What the number counts, read from the words right after it; None when not people."""
+    k, spare = q.last + 1, 2
+    while k < len(s.toks):
+        tok, cats = s.toks[k], s.cats(k)
+        if _joins_clauses(tok):
+            return _Head("people", None, k)
+        found = _kind_of(cats)
+        if found is not None:
+            end = found[1]
+            unit: FigureUnit = "households" if "households" in s.cats(end + 1) else "people"
+            if unit == "households" or "people" in s.cats(end + 1):
+                end = s.cats(end + 1).get(unit, end)
+            return _Head(unit, found[0], end + 1)
+        if "nonpeople" in cats:
+            return None
+        if "households" in cats:
+            return _Head("households", None, cats["households"] + 1)
+        if "people" in cats:
+            return _Head("people", None, cats["people"] + 1)
+        if tok.text in _HYPHENS or tok.folded in {"of", "de", "d'", "del"}:
+            k += 1
+            continue
+        if s.stops(k) or "after" in cats or spare == 0:
+            return _Head("people", None, k)
+        spare -= 1  # an adjective or a name: '50,000 Syrian civilians'
+        k += 1
+    return _Head("people", None, k)
+
+
+def _trigger_after(s: _Sentence, start: int) -> tuple[FigureKind, int] | None:
+    """A kind word after the counted noun, with only auxiliaries and a short place between."""
+    spare = 3
+    for k in range(start, min(len(s.toks), start + _WINDOW)):
+        cats = s.cats(k)
+        if _joins_clauses(s.toks[k]):
+            return None
+        found = _kind_of(cats)
+        if found is not None:
+            return found
+        if s.stops(k) or "return" in cats or "nonpeople" in cats:
+            return None
+        if "after" in cats or s.toks[k].text in _HYPHENS:
+            continue
+        if spare == 0:
+            return None
+        spare -= 1
+    return None
+
+
+def _trigger_before(s: _Sentence, first: int) -> tuple[FigureKind, int] | None:
+    """A kind word before the number, with only 'the number of ... has risen to' between."""
+    for k in range(first - 1, max(-1, first - 1 - _WINDOW), -1):
+        ending = s.ending_at(k)
+        found = _kind_of(ending)
+        if found is not None:
+            return found[0], found[1]
+        if s.stops(k) or not ("before" in ending or s.toks[k].text in _HYPHENS):
+            return None
+    return None
+
+
+def _qualifier(s: _Sentence, q: Quantity) -> tuple[str | None, int]:
+    """The qualifier just before the quantity (normalised English) and the index it starts at."""
+    if q.first > 0:
+        for cat, start in s.ending_at(q.first - 1).items():
+            if cat.startswith("q:"):
+                return (cat[2:] or None), start
+    return None, q.first
+
+
+def _returning(s: _Sentence, lo: int, hi: int) -> bool:
+    """Whether a return is spoken of in the clause around toks[lo..hi]."""
+    for k in range(hi + 1, min(len(s.toks), hi + 6)):
+        if s.stops(k):
+            break
+        if "return" in s.cats(k):
+            return True
+    for k in range(lo - 1, max(-1, lo - 5), -1):
+        if s.stops(k):
+            break
+        if "return" in s.ending_at(k):
+            return True
+    return False
+
+
+def _postfix_qualifier(s: _Sentence, k: int) -> tuple[str | None, int]:
+    """'3000 شخص على الأقل', '5,000 or more': a qualifier after the counted noun."""
+    words = [t.folded for t in s.toks[k : k + 2]]
+    if words == [fold("على"), fold("الأقل")] or words == ["or", "more"]:
+        return "at least", k + 1
+    return None, k - 1
+
+
+def figures_in(text: str, sentence: int = -1, language: str | None = None) -> list[Figure]:
+    """The figures of one sentence. See extract_figures."""
+    s, quantities = _prepare(text, language)
+    out: list[Figure] = []
+    for q in quantities:
+        if _not_a_count(s, q):
+            continue
+        head = _head(s, q)
+        if head is None:
+            continue
+        qualifier, lo = _qualifier(s, q)
+        hi = head.next - 1
+        kind = head.kind
+        if kind is None:
+            found = _trigger_after(s, head.next)
+            if found is not None:
+                kind, hi = found
+        if kind is None:
+            found = _trigger_before(s, lo)
+            if found is not None:
+                kind, lo = found
+        if kind is None:
+            continue
+        if kind == "displaced" and _returning(s, lo, hi):
+            continue
+        post, post_end = _postfix_qualifier(s, head.next)
+        if qualifier is None and post is not None:
+            qualifier, hi = post, max(hi, post_end)
+        phrase = text[s.toks[lo].start : s.toks[hi].end]
+        out.append(
+            Figure(kind, q.value, head.unit, q.exact, qualifier, phrase, sentence, q.value_max)
+        )
+    return out
+
+
+def extract_figures(
+    sentences: Sequence[Sentence], language: str | None = None
+) -> tuple[Figure, ...]:
+    """Every humanitarian figure stated in the sentences, in reading order.
+
+    `language` is a hint (ISO 639-1); without it each sentence's language is guessed. Each quantity
+    gives at most one figure; the same figure stated twice is returned twice (one per sentence), as
+    deciding which statement to believe is left to the caller.
+    """
+    return tuple(f for sent in sentences for f in figures_in(sent.text, sent.index, language))
+
+
+def format_figure(f: Figure) -> str:
+    """A short line for people: 'displaced: nearly 50,000 people', 'killed: 3 to 5 households'."""
+    amount = f"{f.value:,}" if f.value_max is None else f"{f.value:,} to {f.value_max:,}"
+    words = [f.kind.replace("_", " ") + ":", f.qualifier or "", amount, cast(str, f.unit)]
+    text = " ".join(w for w in words if w)
+    return text if f.exact else f"{text} (vague: {f.phrase})"
