@@ -48,7 +48,9 @@ def cooldown_key(rule: Rule, match: Match) -> str:
     if rule.cooldown_by == "country":
         return f"country:{main.country_code}"
     if rule.cooldown_by == "region":
-        return main.admin1_id or (main.id if main.kind != "city" else f"country:{main.country_code}")
+        return main.admin1_id or (
+            main.id if main.kind != "city" else f"country:{main.country_code}"
+        )
     return main.id
 
 
@@ -82,10 +84,10 @@ def decide(
             held.append(f"{rule.id}: entry older than {timedelta(seconds=max_age)}, recorded only")
             continue
         key = cooldown_key(rule, match)
-        if rule.cooldown and state.last_fired is not None:
-            if now - state.last_fired < timedelta(seconds=rule.cooldown):
-                held.append(f"{rule.id}: in cooldown for '{key or rule.id}'")
-                continue
+        last = state.last_fired
+        if rule.cooldown and last is not None and now - last < timedelta(seconds=rule.cooldown):
+            held.append(f"{rule.id}: in cooldown for '{key or rule.id}'")
+            continue
         alerts.append(PlannedAlert(match, key))
     return Decision(tuple(alerts), tuple(dict.fromkeys(regions)), tuple(held))
 

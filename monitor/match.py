@@ -15,39 +15,34 @@ from monitor.records import Article, Extraction, Figure, Match, Place, Sentence
 from monitor.rules import PlaceCondition, Rule
 from monitor.text import Token, fold, tokens, word_keys
 
+
+def _folded(*lines: str) -> frozenset[str]:
+    return frozenset(fold(w) for line in lines for w in line.split(" "))
+
+
 # Words that negate what follows them closely: "no hospitals were hit", "was not struck".
-NEGATORS = frozenset(
-    fold(w)
-    for w in (
-        "no not never none neither nor without n't cannot unharmed untouched "
-        "ne pas aucun aucune jamais sans ni "
-        "ningún ninguna ninguno nunca sin tampoco "
-        "لم لا لن ليس ليست دون بدون "
-        "could might would threatened threatens threaten pourrait pourraient podría podrían"
-    ).split()
+# Modal and threat words count too: "could be targeted" reports no attack.
+NEGATORS = _folded(
+    "no not never none neither nor without n't cannot unharmed untouched",
+    "ne pas aucun aucune jamais sans ni",
+    "ningún ninguna ninguno nunca sin tampoco",
+    "لم لا لن ليس ليست دون بدون",
+    "could might would threatened threatens threaten pourrait pourraient podría podrían",
 )
 # Verbs of denial govern a whole complement: "denied that its jets struck the hospital".
-DENIALS = frozenset(
-    fold(w)
-    for w in (
-        "deny denies denied denying rejected refuted dismissed "
-        "dément démenti démentent nie nié nient niant "
-        "negó niega niegan negaron desmintió desmiente "
-        "نفى نفت ينفي تنفي نفي"
-    ).split()
+DENIALS = _folded(
+    "deny denies denied denying rejected refuted dismissed",
+    "dément démenti démentent nie nié nient niant",
+    "negó niega niegan negaron desmintió desmiente",
+    "نفى نفت ينفي تنفي نفي",
 )
 # ...unless what is denied is only who did it: "denied responsibility for the strike".
-_RESPONSIBILITY = frozenset(
-    fold(w)
-    for w in (
-        "responsibility involvement role blame any part "
-        "responsabilité implication responsabilidad participación مسؤولية"
-    ).split()
+_RESPONSIBILITY = _folded(
+    "responsibility involvement role blame any part",
+    "responsabilité implication responsabilidad participación مسؤولية",
 )
 # Words that end a clause: negation before them does not reach past them.
-_CLAUSE_WORDS = frozenset(
-    fold(w) for w in "but although though while whereas however mais pero aunque لكن بينما".split()
-)
+_CLAUSE_WORDS = _folded("but although though while whereas however mais pero aunque لكن بينما")
 _NEGATION_REACH = 3  # words before the first matched term that a negator still governs
 _MAX_COMBINATIONS = 400  # a bound on combinations tried per sentence and rule
 
@@ -93,7 +88,9 @@ class CompiledRules:
     stems: dict[str, list[int]] = field(default_factory=dict)  # first-word stem -> terms
     min_stem: int = 3
 
-    def match(self, article: Article, extraction: Extraction, household_size: float = 5.0) -> list[Match]:
+    def match(
+        self, article: Article, extraction: Extraction, household_size: float = 5.0
+    ) -> list[Match]:
         """Every rule that matches the article, each once, with its reason."""
         doc = self.prepare(extraction.sentences)
         out = []
@@ -226,7 +223,10 @@ class CompiledRules:
             terms = [sentence[toks[h.start].start : toks[h.end - 1].end] for h in combo]
             labelled = []
             for h, quote in zip(combo, terms, strict=True):
-                label = next((lab for g, lab in zip(c.groups, c.group_labels, strict=True) if h.term in g), "")
+                label = next(
+                    (lab for g, lab in zip(c.groups, c.group_labels, strict=True) if h.term in g),
+                    "",
+                )
                 labelled.append(f"{label} '{quote}'" if label else f"'{quote}'")
             parts.append("terms " + ", ".join(labelled) + f" in the {doc.sentences[i].field}")
         elif figure is not None:
@@ -235,7 +235,8 @@ class CompiledRules:
             parts.append(f"figure {figure.kind} {figure.value:,} {figure.unit} ('{figure.phrase}')")
         if places:
             label = "new-region candidates" if rule.new_region else "places"
-            parts.append(f"{label} " + ", ".join(p.name for p in places))
+            shown = ", ".join(p.name for p in places[:6])
+            parts.append(f"{label} {shown}" + (f" (+{len(places) - 6} more)" if len(places) > 6 else ""))
         return Match(
             rule_id=rule.id,
             rule_title=rule.title,
@@ -286,7 +287,7 @@ def _negated(toks: Sequence[Token], combo: Sequence[_Hit]) -> bool:
         word = toks[k].folded
         if word in NEGATORS or word.endswith("n't"):
             return True
-    for k in range(0, end):
+    for k in range(end):
         if k not in covered and toks[k].folded in DENIALS:
             following = {t.folded for t in toks[k + 1 : k + 4]}
             if not following & _RESPONSIBILITY:
@@ -299,8 +300,10 @@ def _figure_for(rule: Rule, figures: Iterable[Figure], household_size: float) ->
     kind, threshold = rule.figure.kind, rule.figure.at_least
     best = None
     for f in figures:
-        if f.kind == kind and f.people(household_size) >= threshold and (
-            best is None or f.people(household_size) > best.people(household_size)
+        if (
+            f.kind == kind
+            and f.people(household_size) >= threshold
+            and (best is None or f.people(household_size) > best.people(household_size))
         ):
             best = f
     return best
@@ -330,13 +333,19 @@ def _relevant_places(rule: Rule, places: Sequence[Place], sentences: set[int]) -
     """The places a match is about: for new_region, those at the rule's level named in the
     matched sentences (a city stands for its region at region level); otherwise all places."""
     if not rule.new_region:
-        return tuple(places)
+        # the places of the matched sentences say where it happened; else the article's
+        local = tuple(p for p in places if set(p.in_sentences()) & sentences)
+        return local or tuple(places)
     level = rule.new_region.level
     seen: dict[str, Place] = {}
     for p in places:
         if sentences and rule.scope == "sentence" and not set(p.in_sentences()) & sentences:
             continue
-        if rule.places and rule.places.include and not any(place_matches(s, p) for s in rule.places.include):
+        if (
+            rule.places
+            and rule.places.include
+            and not any(place_matches(s, p) for s in rule.places.include)
+        ):
             continue
         candidate = _at_level(p, level)
         if candidate is not None and candidate.id not in seen:
@@ -348,12 +357,32 @@ def _at_level(p: Place, level: str) -> Place | None:
     if level == "country":
         if p.kind == "country":
             return p
-        return Place(f"country:{p.country_code}", p.country_code, p.country_code, "country", None, None, p.mention, p.sentence, p.mentions)
+        return Place(
+            f"country:{p.country_code}",
+            p.country_code,
+            p.country_code,
+            "country",
+            None,
+            None,
+            p.mention,
+            p.sentence,
+            p.mentions,
+        )
     if level == "region":
         if p.kind == "region":
             return p
         if p.kind == "city" and p.admin1_id:
-            return Place(p.admin1_id, p.admin1 or p.admin1_id, p.country_code, "region", None, None, p.mention, p.sentence, p.mentions)
+            return Place(
+                p.admin1_id,
+                p.admin1 or p.admin1_id,
+                p.country_code,
+                "region",
+                None,
+                None,
+                p.mention,
+                p.sentence,
+                p.mentions,
+            )
         return None
     return p if p.kind == "city" else None
 
@@ -385,7 +414,13 @@ def compile_rules(rules: Iterable[Rule]) -> CompiledRules:
             groups.append(term_ids(rule.any))
             labels.append("")
         compiled.append(
-            _CompiledRule(rule, tuple(groups), tuple(labels), term_ids(rule.none), term_ids(rule.unless_between))
+            _CompiledRule(
+                rule,
+                tuple(groups),
+                tuple(labels),
+                term_ids(rule.none),
+                term_ids(rule.unless_between),
+            )
         )
     result = CompiledRules(tuple(compiled), terms)
     for i, term in enumerate(terms):

@@ -53,7 +53,9 @@ def parse_feed(body: bytes, headers: Mapping[str, str], feed: FeedSpec) -> Parse
         if article is not None:
             articles.append(article)
     warning = f"malformed feed, read anyway: {_describe(problem)}" if problem is not None else None
-    return ParsedFeed(tuple(articles), normalise_space(parsed.get("feed", {}).get("title", "")), warning)
+    return ParsedFeed(
+        tuple(articles), normalise_space(parsed.get("feed", {}).get("title", "")), warning
+    )
 
 
 def _describe(problem: object) -> str:

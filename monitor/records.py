@@ -112,7 +112,9 @@ class Place:
     admin1_id: str | None  # 'region:XX-YY' of that region when known
     mention: str = ""  # the words in the text that named it
     sentence: int = -1  # Sentence.index of the first mention, -1 when unknown
-    mentions: tuple[int, ...] = ()  # Sentence.index of every mention; () when only `sentence` is known
+    mentions: tuple[
+        int, ...
+    ] = ()  # Sentence.index of every mention; () when only `sentence` is known
 
     def in_sentences(self) -> tuple[int, ...]:
         return self.mentions or ((self.sentence,) if self.sentence >= 0 else ())

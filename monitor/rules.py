@@ -228,7 +228,9 @@ def read_rule(data: Any, source: str, line: int) -> tuple[Rule | None, list[Prob
     if not notify:
         r.error(None, f"rule '{rule_id}' has no 'notify' tags: its alerts would go nowhere")
     within = data.get("within")
-    if within is not None and (not isinstance(within, int) or isinstance(within, bool) or within < 1):
+    if within is not None and (
+        not isinstance(within, int) or isinstance(within, bool) or within < 1
+    ):
         r.error("within", "'within' must be a whole number of words, at least 1")
         within = None
     fields_value = r.terms("fields") or FIELDS
@@ -256,9 +258,11 @@ def read_rule(data: Any, source: str, line: int) -> tuple[Rule | None, list[Prob
         none=r.terms("none"),
         unless_between=r.terms("unless_between"),
         within=within,
-        scope="article" if r.choice("scope", ("sentence", "article"), "sentence") == "article" else "sentence",
+        scope="article"
+        if r.choice("scope", ("sentence", "article"), "sentence") == "article"
+        else "sentence",
         negation=negation,
-        fields=tuple(f for f in fields_value if f in FIELDS),  # type: ignore[misc]
+        fields=tuple(f for f in fields_value if f in FIELDS),
         feeds=r.terms("feeds"),
         feed_tags=r.terms("feed_tags"),
         figure=figure,
@@ -281,7 +285,11 @@ def _figure(r: _Reader) -> FigureCondition | None:
     kind = str(value.get("kind", "displaced"))
     if kind not in FIGURE_KINDS:
         r.problems.append(
-            Problem(r.source, value.line_of("kind"), f"figure kind {kind!r}; expected one of: {', '.join(FIGURE_KINDS)}")
+            Problem(
+                r.source,
+                value.line_of("kind"),
+                f"figure kind {kind!r}; expected one of: {', '.join(FIGURE_KINDS)}",
+            )
         )
         return None
     at_least = value.get("at_least", 1)
@@ -290,12 +298,16 @@ def _figure(r: _Reader) -> FigureCondition | None:
     try:
         threshold = int(at_least)
     except (TypeError, ValueError):
-        r.problems.append(Problem(r.source, value.line_of("at_least"), f"figure at_least {at_least!r} is not a number"))
+        r.problems.append(
+            Problem(
+                r.source, value.line_of("at_least"), f"figure at_least {at_least!r} is not a number"
+            )
+        )
         return None
     for key in value:
         if key not in ("kind", "at_least"):
             r.problems.append(Problem(r.source, value.line_of(key), f"unknown figure key '{key}'"))
-    return FigureCondition(kind, threshold)  # type: ignore[arg-type]
+    return FigureCondition(kind, threshold)
 
 
 def _places(r: _Reader) -> PlaceCondition | None:
@@ -309,7 +321,13 @@ def _places(r: _Reader) -> PlaceCondition | None:
         return None
     for key in value:
         if key not in ("include", "exclude"):
-            r.problems.append(Problem(r.source, value.line_of(key), f"unknown places key '{key}' (use include / exclude)"))
+            r.problems.append(
+                Problem(
+                    r.source,
+                    value.line_of(key),
+                    f"unknown places key '{key}' (use include / exclude)",
+                )
+            )
 
     def names(key: str) -> tuple[str, ...]:
         items = value.get(key) or []
@@ -331,11 +349,19 @@ def _new_region(r: _Reader) -> NewRegion | None:
         return None
     level = str(value.get("level", "region"))
     if level not in LEVELS:
-        r.problems.append(Problem(r.source, value.line_of("level"), f"new_region level {level!r}; expected one of: {', '.join(LEVELS)}"))
+        r.problems.append(
+            Problem(
+                r.source,
+                value.line_of("level"),
+                f"new_region level {level!r}; expected one of: {', '.join(LEVELS)}",
+            )
+        )
         level = "region"
     for key in value:
         if key not in ("level", "window", "baseline"):
-            r.problems.append(Problem(r.source, value.line_of(key), f"unknown new_region key '{key}'"))
+            r.problems.append(
+                Problem(r.source, value.line_of(key), f"unknown new_region key '{key}'")
+            )
     return NewRegion(
         level=level,  # type: ignore[arg-type]
         window=r.duration("window", 30 * 86400, value),

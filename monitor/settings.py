@@ -30,10 +30,14 @@ class Settings(BaseSettings):
 
     config_dir: Path = Field(Path("config"), description="folder with feeds.yaml, rules.yaml, ...")
     data_dir: Path = Field(Path("data"), description="where the default SQLite file lives")
-    database_url: str = Field("", description="SQLAlchemy URL; default sqlite:///DATA_DIR/monitor.db")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; default sqlite:///DATA_DIR/monitor.db"
+    )
     default_interval: float = Field(600, description="poll interval of a feed that sets none")
     max_age: float = Field(2 * 86400, description="older entries are recorded but not alerted")
-    jitter: float = Field(0.1, ge=0, le=0.5, description="share of a feed's interval added at random")
+    jitter: float = Field(
+        0.1, ge=0, le=0.5, description="share of a feed's interval added at random"
+    )
     household_size: float = Field(5.0, gt=0, description="people per household/family")
     min_city_population: int = Field(15000, ge=0, description="smallest city the gazetteer knows")
     user_agent: str = Field(

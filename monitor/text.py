@@ -74,7 +74,7 @@ _ABBREV = {
     "mr", "mrs", "ms", "dr", "prof", "st", "gen", "col", "lt", "capt", "sgt", "rev", "gov", "sen",
     "rep", "no", "vs", "etc", "approx", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
     "sept", "oct", "nov", "dec", "u.s", "u.n", "u.k", "e.g", "i.e", "inc", "ltd", "co", "mt", "ft",
-    "sr", "jr", "m", "mme", "sra", "sr", "dra", "av", "art", "al",
+    "sr", "jr", "m", "mme", "sra", "dra", "av", "art", "al",
 }  # fmt: skip
 
 _BOUNDARY = re.compile(r"[.!?؟。]+[\"'”’»)\]]*\s+|\n\s*\n|\n(?=\s*[-•*])|[\r\n]+")
@@ -125,7 +125,21 @@ def normalise_space(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-_ELISIONS = ("l'", "d'", "qu'", "j'", "s'", "n'", "c'", "m'", "t'", "lorsqu'", "jusqu'", "all'", "dell'")
+_ELISIONS = (
+    "l'",
+    "d'",
+    "qu'",
+    "j'",
+    "s'",
+    "n'",
+    "c'",
+    "m'",
+    "t'",
+    "lorsqu'",
+    "jusqu'",
+    "all'",
+    "dell'",
+)
 
 
 def word_keys(folded: str) -> tuple[str, ...]:

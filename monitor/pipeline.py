@@ -1,0 +1,301 @@
+"""The pipeline: fetch -> parse -> dedup -> extract -> match -> decide -> outbox, and delivery.
+
+This is where IO happens in order; every decision is made by the pure stages it calls. Expected
+per-feed problems (network, HTTP, unreadable feed) are caught, logged and recorded for that feed
+only; anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.analysis import Analyzer
+from monitor.config import Config
+from monitor.decide import RuleState, cooldown_key, decide
+from monitor.dedup import article_keys
+from monitor.extract import Extractor
+from monitor.fetch import Fetcher, backoff_delay
+from monitor.figures import format_figure
+from monitor.match import CompiledRules, compile_rules
+from monitor.notify import CONSOLE_TARGET, Notifier, Target
+from monitor.parse import FeedParseError, parse_feed
+from monitor.records import Article, FeedSpec, Match, Validators
+from monitor.settings import Settings
+from monitor.store import AlertDraft, Store
+
+log = logging.getLogger("monitor.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What one poll of one feed did."""
+
+    feed: str
+    status: str  # ok / not_modified / error / busy (another worker has it) / waiting (backoff)
+    entries: int = 0
+    new: int = 0
+    alerts: int = 0
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleOutcome:
+    duplicate: bool
+    matches: tuple[Match, ...] = ()
+    alerts: int = 0
+    held: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """A config and its compiled rules: swapped as one on reload."""
+
+    config: Config
+    compiled: CompiledRules
+
+    @classmethod
+    def build(cls, config: Config) -> Ruleset:
+        return cls(config, compile_rules(config.rules))
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        ruleset: Ruleset,
+        store: Store,
+        extractor: Extractor,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        worker: str,
+    ) -> None:
+        self.ruleset = ruleset
+        self.store = store
+        self.extractor = extractor
+        self.settings = settings
+        self.clock = clock
+        self.worker = worker
+        # Extraction is CPU work under the GIL: one article at a time, off the event loop.
+        self._ingest_lock = asyncio.Lock()
+
+    def use(self, ruleset: Ruleset) -> None:
+        """Switch to a new config (on reload); work in progress finishes with the old one."""
+        self.ruleset = ruleset
+
+    # --- polling ---------------------------------------------------------------------------
+
+    async def poll(self, fetcher: Fetcher, feed: FeedSpec, *, force: bool = False) -> FeedOutcome:
+        """Fetch one feed and process its new entries. Never raises for a feed problem."""
+        now = self.clock()
+        if not self.store.claim_feed(
+            feed.name, feed.url, self.worker, now, self.settings.lease, respect_backoff=not force
+        ):
+            state = self.store.get_feed_state(feed.name)
+            if state and state.next_attempt_at and state.next_attempt_at > now:
+                return FeedOutcome(
+                    feed.name,
+                    "waiting",
+                    error=f"backing off until {state.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC",
+                )
+            return FeedOutcome(feed.name, "busy")
+        state = self.store.get_feed_state(feed.name)
+        url = (state.permanent_url if state and state.url == feed.url else None) or feed.url
+        result = await fetcher.fetch(url, state.validators if state else Validators())
+        now = self.clock()
+        if result.status == "error":
+            return self._fetch_failed(
+                feed, now, result.error or "fetch failed", result.retry_after, state
+            )
+        if result.status == "not_modified":
+            self.store.record_fetch_not_modified(feed.name, now, owner=self.worker)
+            log.debug("feed %s: not modified", feed.name)
+            return FeedOutcome(feed.name, "not_modified")
+        try:
+            parsed = parse_feed(result.body, result.headers, feed)
+        except FeedParseError as exc:
+            return self._fetch_failed(feed, now, str(exc), None, state)
+        if parsed.warning:
+            log.warning("feed %s: %s", feed.name, parsed.warning)
+        async with self._ingest_lock:
+            outcomes = await asyncio.to_thread(self.ingest, parsed.articles)
+        new = sum(1 for o in outcomes if not o.duplicate)
+        alerts = sum(o.alerts for o in outcomes)
+        self.store.record_fetch_success(
+            feed.name,
+            self.clock(),
+            result.validators,
+            result.permanent_url,
+            len(parsed.articles),
+            owner=self.worker,
+        )
+        if result.permanent_url:
+            log.warning(
+                "feed %s moved permanently to %s: update feeds.yaml",
+                feed.name,
+                result.permanent_url,
+            )
+        log.info(
+            "feed %s: %d entries, %d new, %d alerts", feed.name, len(parsed.articles), new, alerts
+        )
+        return FeedOutcome(
+            feed.name, "ok", len(parsed.articles), new, alerts, warning=parsed.warning
+        )
+
+    def _fetch_failed(
+        self, feed: FeedSpec, now: datetime, error: str, retry_after: float | None, state: object
+    ) -> FeedOutcome:
+        failures = (getattr(state, "failures", 0) or 0) + 1
+        delay = backoff_delay(
+            failures,
+            retry_after,
+            base=min(self.settings.feed_backoff_base, feed.interval),
+            cap=self.settings.feed_backoff_cap,
+        )
+        self.store.record_fetch_error(
+            feed.name, now, error, now + timedelta(seconds=delay), owner=self.worker
+        )
+        log.error("feed %s: %s (failure %d, next try in %ds)", feed.name, error, failures, delay)
+        return FeedOutcome(feed.name, "error", error=error)
+
+    def ingest(self, articles: Iterable[Article]) -> list[ArticleOutcome]:
+        return [self.process_article(a) for a in articles]
+
+    def process_article(self, article: Article) -> ArticleOutcome:
+        """Dedup, extract, match, decide and store one article with its alerts, atomically."""
+        keys = article_keys(article)
+        if self.store.known(keys):
+            return ArticleOutcome(duplicate=True)
+        ruleset = self.ruleset
+        now = self.clock()
+        analyzer = Analyzer(self.extractor, ruleset.compiled, self.settings.household_size)
+        matches = analyzer.analyse(article).matches
+        rules = {r.id: r for r in ruleset.config.rules}
+        states = {}
+        for m in matches:
+            rule = rules[m.rule_id]
+            states[m.rule_id] = RuleState(
+                last_fired=self.store.last_fired(rule.id, cooldown_key(rule, m))
+                if rule.cooldown
+                else None,
+                first_active=self.store.rule_first_active(rule.id, now)
+                if rule.new_region
+                else None,
+                regions_seen=self.store.regions_last_seen(rule.id, [p.id for p in m.places])
+                if rule.new_region
+                else {},
+            )
+        decision = decide(article, matches, rules, states, now=now, max_age=self.settings.max_age)
+        drafts = [
+            AlertDraft.from_match(
+                a.match,
+                cooldown_key=a.cooldown_key,
+                targets=[(t.id, t.label) for t in self.targets(rules[a.match.rule_id].notify)],
+                figure=format_figure(a.match.figure) if a.match.figure else None,
+            )
+            for a in decision.alerts
+        ]
+        too_old = article.published is not None and article.published < now - timedelta(
+            seconds=self.settings.max_age
+        )
+        stored = self.store.commit_article(
+            article,
+            keys,
+            fetched_at=now,
+            alerted=not too_old,
+            alerts=drafts,
+            regions=decision.regions,
+            now=now,
+        )
+        if stored is None:  # another worker stored it between known() and now
+            return ArticleOutcome(duplicate=True)
+        for line in decision.held:
+            log.info("article %r: %s", article.title[:80], line)
+        for d in drafts:
+            log.info(
+                "alert %s on %r -> %s",
+                d.rule_id,
+                article.title[:80],
+                ", ".join(label for _, label in d.targets),
+            )
+        return ArticleOutcome(False, tuple(matches), len(drafts), decision.held)
+
+    def targets(self, tags: Iterable[str]) -> tuple[Target, ...]:
+        """The channels carrying any of the tags; standard output when none does."""
+        found = self.ruleset.config.channels.targets(tuple(tags))
+        return found or (CONSOLE_TARGET,)
+
+    # --- delivery --------------------------------------------------------------------------
+
+    def deliver(self, notifier: Notifier, limit: int = 100) -> DeliveryOutcome:
+        """Send due deliveries; mark each sent only when the channel reported success."""
+        now = self.clock()
+        lease = max(60.0, self.settings.lease / 5)
+        jobs = self.store.claim_deliveries(self.worker, now, lease, limit)
+        known = {t.id: t for t in self.ruleset.config.channels.all_targets()}
+        known[CONSOLE_TARGET.id] = CONSOLE_TARGET
+        sent = retried = failed = 0
+        for job in jobs:
+            target = known.get(job.target_id)
+            if target is None:
+                self.store.mark_failed(
+                    job.delivery_id,
+                    self.worker,
+                    f"channel {job.target_label} is no longer configured",
+                )
+                log.error(
+                    "alert %d: channel %s is no longer configured", job.alert_id, job.target_label
+                )
+                failed += 1
+                continue
+            result = notifier.send(target, job.message)
+            now = self.clock()
+            attempts = job.attempts + 1
+            if result.ok:
+                self.store.mark_sent(job.delivery_id, self.worker, now)
+                sent += 1
+                log.info("alert %d sent to %s", job.alert_id, target.label)
+            elif attempts >= self.settings.delivery_attempts:
+                self.store.mark_failed(job.delivery_id, self.worker, result.error or "failed")
+                failed += 1
+                log.error(
+                    "alert %d to %s failed for good after %d attempts: %s",
+                    job.alert_id,
+                    target.label,
+                    attempts,
+                    result.error,
+                )
+            else:
+                delay = backoff_delay(
+                    attempts,
+                    None,
+                    base=self.settings.delivery_backoff_base,
+                    cap=self.settings.delivery_backoff_cap,
+                )
+                self.store.mark_retry(
+                    job.delivery_id,
+                    self.worker,
+                    result.error or "failed",
+                    now + timedelta(seconds=delay),
+                )
+                retried += 1
+                log.warning(
+                    "alert %d to %s failed (attempt %d), retry in %ds: %s",
+                    job.alert_id,
+                    target.label,
+                    attempts,
+                    delay,
+                    result.error,
+                )
+        return DeliveryOutcome(sent, retried, failed)
