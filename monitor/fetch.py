@@ -181,11 +181,14 @@ class Fetcher:
             try:
                 async with deadline:
                     result = await self._follow(session, progress, validators)
-            except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too
-                message = self._timeout_message(exc, deadline.expired(), progress)
-                result = self._error(progress, message, retryable=True)
-            except (aiohttp.ClientError, OSError) as exc:
-                message, retryable = _describe_error(exc)
+            except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
+                if deadline.expired():
+                    # Checked first: a cancelled read may surface as some other client error.
+                    message, retryable = f"timed out after {self.deadline:g} s", True
+                elif isinstance(exc, TimeoutError):
+                    message, retryable = self._timeout_message(exc), True
+                else:
+                    message, retryable = _describe_error(exc)
                 result = self._error(progress, message, retryable=retryable)
         log.debug("fetched %s: %s %s", url, result.status, result.error or result.http_status)
         return result
@@ -260,9 +263,7 @@ class Fetcher:
         message = f"response larger than {self.max_bytes} bytes"
         return self._error(progress, message, retryable=False, headers=headers)
 
-    def _timeout_message(self, exc: TimeoutError, expired: bool, progress: _Progress) -> str:
-        if expired:
-            return f"timed out after {self.deadline:g} s"
+    def _timeout_message(self, exc: TimeoutError) -> str:
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             return f"connect timed out after {self.connect_timeout:g} s"
         if isinstance(exc, aiohttp.SocketTimeoutError):

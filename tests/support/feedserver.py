@@ -36,7 +36,7 @@ class RequestLog:
     method: str  # GET, HEAD, ...
     path: str  # as requested, query string included
     headers: dict[str, str]  # lower-cased names
-    status: int  # what the server answered
+    status: int  # what the server answered; 0 when it gave up (shutdown, client gone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,11 +232,20 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             pass  # quiet test output
 
+        def send_response(self, code: int, message: str | None = None) -> None:
+            # Logged before anything is written: once a client has its answer, the log has it too.
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            server._log(RequestLog(self.command, self.path, headers, code))
+            self.logged = True
+            super().send_response(code, message)
+
         def _serve(self, *, send_body: bool) -> None:
+            self.logged = False  # one handler serves every request of a kept-alive connection
             headers = {k.lower(): v for k, v in self.headers.items()}
             route = server._route(self.path)
-            status = self._answer(route, headers, send_body)
-            server._log(RequestLog(self.command, self.path, headers, status))
+            self._answer(route, headers, send_body)
+            if not self.logged:
+                server._log(RequestLog(self.command, self.path, headers, 0))
 
         def _answer(
             self, route: _Page | _Redirect | None, headers: dict[str, str], send_body: bool
