@@ -32,7 +32,7 @@ _OF = frozenset({"of", "de", "d", "du", "del"})
 # Small words that stay lower-case inside a capitalised name ('Deir ez-Zor', 'Bosnia and Herzegovina').
 _PARTICLES = frozenset(
     "al el ez az ad as ar an at ash ad-d ed es en et de du des da do dos das di del della la le les "
-    "of the and upon on sur am im bin ibn bir wa y i".split()
+    "of the and upon on sur au aux am im bin ibn bir wa y i".split()
 )
 _KIND_RANK = {"country": 2, "region": 1, "city": 0}
 
@@ -171,6 +171,9 @@ def _keys(span: list[Token]) -> list[str]:
 def _capitalised(span: list[Token]) -> bool:
     """Whether a run of words looks like a proper name in cased text: each word capitalised,
     except small particles ('Deir ez-Zor'), Arabic and digits, and at least one capital."""
+    if len(span) >= 3 and span[0].text[0].isupper() and span[-1].text[0].isupper():
+        # a long name keeps its inner words in lower case: 'République démocratique du Congo'
+        return True
     any_capital = False
     for t in span:
         first = t.text[0]
