@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -183,7 +184,10 @@ def _load(path: Path, environ: Mapping[str, str]) -> tuple[Channels, list[Channe
         # JSON is YAML: one entry at a time through Apprise's own parser keeps its semantics
         # (URL strings or URL keys with options) while we keep the line of each entry.
         content = json.dumps({**header, "urls": [entry]}, default=str)
-        with _apprise_logs() as records:
+        with _apprise_logs() as records, warnings.catch_warnings():
+            # Apprise's first parse loads its plugins; its PGP support imports the stdlib
+            # module imghdr, deprecated since Python 3.11. Not ours to fix, not worth a failure.
+            warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
             parsed, _includes = apprise.ConfigBase.config_parse_yaml(content, asset=asset)
         if not parsed:
             reason = _reason(records, logging.WARNING) or "unknown schema or missing fields"
@@ -201,12 +205,17 @@ def _load(path: Path, environ: Mapping[str, str]) -> tuple[Channels, list[Channe
             if target_id in targets:  # the same URL twice: one target with both sets of tags
                 tags = tuple(sorted(set(tags) | set(targets[target_id].tags)))
             schema = full.split("://", 1)[0].lower()
-            targets[target_id] = Target(target_id, private, _KINDS.get(schema, schema), tags)
+            label = _DEFAULT_PARAMS.sub("", private).replace("?&", "?").rstrip("?&")
+            targets[target_id] = Target(target_id, label, _KINDS.get(schema, schema), tags)
             services[target_id] = service
     secrets = {v for v in used.values() if _worth_masking(v)} | url_secrets
     masked = [_masked_target(t, secrets) for t in targets.values()]
     errors = [ChannelConfigError(e.path, e.line, mask(e.message, secrets)) for e in errors]
     return Channels(masked, services, secrets), errors
+
+
+# Parameters Apprise adds to every URL with its default value: noise in a label.
+_DEFAULT_PARAMS = re.compile(r"(?<=[?&])(?:overflow=upstream|retry=0|wait=0\.5|optional=no)(?:&|$)")
 
 
 def _masked_target(target: Target, secrets: Iterable[str]) -> Target:
@@ -244,7 +253,8 @@ def _expand(
         name, sep, default = inner.partition(":-")
         if not _NAME.fullmatch(name):
             fail(
-                line, f"bad variable reference '${{{inner}}}' (use ${{NAME}} or ${{NAME:-default}})"
+                line,
+                f"bad variable reference '${{{inner}}}': write ${{NAME}} or ${{NAME:-default}}",
             )
             return m.group(0)
         found = environ.get(name, "")

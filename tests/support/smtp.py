@@ -130,4 +130,5 @@ class SmtpServer:
         if not ok:
             with self._cond:
                 self.auth_failures += 1
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd itself answers 235 or 535 (True would leave the client waiting).
+        return AuthResult(success=ok, handled=False)
