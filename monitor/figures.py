@@ -25,7 +25,7 @@ KINDS: tuple[FigureKind, ...] = ("displaced", "killed", "injured", "missing", "a
 # Phrases by category, written as they are spelt; folded when the lexicon is built. A word ending
 # in '*' matches any word it begins; Arabic words also match without their attached prefixes.
 _LEXICON: dict[str, str] = {
-    "displaced": """displac* | idps | idp | fled | flee | flees | fleeing | forced to flee |
+    "displaced": """quitt* leur* foyer* | trouvé refuge | trouvé abri | abandon* sus hogares | mengungsi | pengungsi | terlantar | vertrieben | vertriebene | geflohen | flohen | flüchteten | displac* | idps | idp | fled | flee | flees | fleeing | forced to flee |
         uprooted | uprooting | driven from | driven out | forced from their homes | homeless |
         evacuated | evacuating | sheltering | taken shelter | taking shelter | sought shelter |
         seeking shelter | sought refuge | taken refuge | taking refuge | seeking refuge |
@@ -33,19 +33,19 @@ _LEXICON: dict[str, str] = {
         sans-abri | évacué* | chassés de chez eux | desplaz* | huyeron | huir | huido | huyendo |
         evacuad* | sin hogar | abandonaron sus hogares | abandonar sus hogares | نزح* | نازح* |
         نزوح | تهجير | مهجر* | تشريد | مشرد* | فروا | فر | الفرار | فرار | إجلاء""",
-    "killed": """killed | killing | kills | dead | died | deaths | death toll | toll | fatalities |
+    "killed": """tewas | meninggal | getötet | tote | starben | killed | killing | kills | dead | died | deaths | death toll | toll | fatalities |
         lost their lives | perished | lives | tués | tuées | tué | morts | mortes | décès |
-        décédé* | ont péri | perdu la vie | muertos | muertas | muerto | fallecid* | murieron |
+        décédé* | ont péri | perdu la vie | muertos | muertas | muerto | falleci* | murieron |
         perdieron la vida | asesinad* | víctimas mortales | قتل* | مقتل | قتيل* | قتلى |
         استشهد* | شهيد* | شهداء | وفاة | وفيات | توفي* | حتفهم""",
-    "injured": """injur* | wounded | wounding | hurt | blessé* | blessure* | herid* | lesionad* |
+    "injured": """terluka | luka | verletzt | verletzte | injur* | wounded | wounding | hurt | blessé* | blessure* | herid* | lesionad* |
         جرحى | جريح* | أصيب* | إصابة | إصابات | مصاب*""",
     "missing": """missing | unaccounted | disparu* | desaparecid* | مفقود*""",
-    "affected": """affected | affecting | touchés | touchées | affectés | affectées | sinistré* |
-        afectad* | damnificad* | متضرر* | تضرر*""",
+    "affected": """touché | touchée | betroffen | affected | affecting | touchés | touchées | affectés | affectées | sinistré* |
+        afecta* | damnificad* | متضرر* | تضرر*""",
     "in_need": """in need | need | needs | needing | require* | besoin | nécessit* | necesit* |
         necesidad | requieren | بحاجة | يحتاج* | حاجة""",
-    "people": """people | persons | person | civilians | civilian | residents | inhabitants |
+    "people": """orang | warga | jiwa | menschen | personen | zivilisten | einwohner | people | persons | person | civilians | civilian | residents | inhabitants |
         individuals | children | women | men | villagers | refugees | migrants | patients |
         others | more | palestinians | syrians | sudanese | gazans | afghans | rohingya |
         ukrainians | congolese | somalis | haitians | yemenis | lebanese | ethiopians |
@@ -54,7 +54,7 @@ _LEXICON: dict[str, str] = {
         refugiados | individuos | residentes | migrantes | otras | otros | vecinos | شخص* |
         أشخاص | مدني* | مواطن* | فلسطيني* | سوري* | سوداني* | طفل* | أطفال | امرأة | نساء |
         لاجئ* | سكان | ساكن | فرد | أفراد | نسمة | آخرين | آخرون""",
-    "households": """families | family | households | household | familles | famille | ménages |
+    "households": """keluarga | familien | haushalte | families | family | households | household | familles | famille | ménages |
         foyers | familias | hogares | أسرة | أسر | عائلة | عائلات""",
     "nonpeople": """troops | soldiers | fighters | militants | rebels | militia* | combatants |
         police* | officers | guards | gunmen | insurgents | jihadists | forces | mercenaries |
@@ -92,7 +92,7 @@ _LEXICON: dict[str, str] = {
     "boundary": """while | whereas | but | although | though | mais | tandis | alors que | pero |
         mientras | aunque | بينما | لكن | غير أن""",
     # between a counted noun and the verb that says what happened to it
-    "after": """have | has | had | been | be | being | were | was | are | is | now | already |
+    "after": """wurden | sind | waren | haben | mussten | have | has | had | been | be | being | were | was | are | is | now | already |
         also | reportedly | recently | newly | just | so | far | all | estimated | believed |
         thought | said | reported | feared | likely | to | who | that | internally | forcibly |
         forced | compelled | made | left | become | became | ont | a | été | sont | est |
@@ -121,7 +121,7 @@ _QUALIFIERS: dict[str, str] = {
     "up to": "up to | as many as | jusqu'à | hasta | ما يصل إلى",
     "some": "some | quelque | quelques | unos | unas | algunos | algunas",
     "less than": "less than | fewer than | under | moins de | menos de | أقل من",
-    "": "des | several | plusieurs | varios | varias",  # part of the phrase, not a qualifier
+    "": "des | several | plusieurs | varios | varias | sebanyak | rund | etwa",  # part of the phrase, not a qualifier
 }
 _HYPHENS = {"-", "‐", "‑"}
 _WINDOW = 8  # tokens a trigger may stand from its number
@@ -258,6 +258,8 @@ def _not_a_count(s: _Sentence, q: Quantity) -> bool:
         return True
     if q.first > 0 and toks[q.first - 1].text in "$€£¥":
         return True
+    if q.last + 2 < len(toks) and toks[q.last + 1].folded in {"de", "of"}:
+        after = after | s.cats(q.last + 2)  # '12 de marzo'
     if q.plain and q.value <= 31 and ("month" in before or "month" in after):
         follows = toks[q.last + 2].folded if q.last + 2 < len(toks) else ""
         may_verb = toks[q.last + 1].folded == "may" and follows in {"have", "be", "not", "still"}

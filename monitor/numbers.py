@@ -109,7 +109,10 @@ _SCALES = (
 )  # fmt: skip
 # Scale words that, standing alone, are the dual: 'ألفا نازح' is two thousand displaced people.
 _DUAL_ALONE = {"ألفا": 2000, "مليونا": 2 * 10**6}
-_FIXED = (("ألفان", 2000), ("ألفين", 2000), ("مليونان", 2 * 10**6), ("مليونين", 2 * 10**6))
+_FIXED = (
+    ("ألفان", 2000), ("ألفين", 2000), ("ألفي", 2000), ("مليونان", 2 * 10**6),
+    ("مليونين", 2 * 10**6), ("مليوني", 2 * 10**6),
+)  # fmt: skip
 # Vague amounts and their conservative lower bounds, as folded word sequences.
 _VAGUE = (
     ("hundreds of thousands", 200_000), ("tens of thousands", 20_000),
@@ -432,6 +435,8 @@ def quantities_in(toks: list[Tok], language: str | None) -> list[Quantity]:
     i = 0
     while i < len(toks):
         x = _parse_one(toks, i, language)
+        if x is not None and i > 0 and toks[i - 1].folded in {"pour", "por", "per"}:
+            x = None if toks[i].folded in {"cent", "ciento", "cien"} else x  # 'pour cent'
         if x is None:
             i += 1
             continue
