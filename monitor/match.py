@@ -27,7 +27,8 @@ NEGATORS = _folded(
     "ne pas aucun aucune jamais sans ni",
     "ningún ninguna ninguno nunca sin tampoco",
     "لم لا لن ليس ليست دون بدون",
-    "could might would threatened threatens threaten pourrait pourraient podría podrían",
+    "could might would threatened threatens threaten planned planning plotted plotting",
+    "pourrait pourraient podría podrían",
 )
 # Verbs of denial govern a whole complement: "denied that its jets struck the hospital".
 DENIALS = _folded(
@@ -67,6 +68,7 @@ class _CompiledRule:
     group_labels: tuple[str, ...]
     none: frozenset[int]
     unless_between: frozenset[int]
+    ignore: frozenset[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +186,15 @@ class CompiledRules:
         rule = c.rule
         if any(hits.get(t) for t in c.none):
             return None
+        ignored = [h for t in c.ignore for h in hits.get(t, ())]
         per_group = []
         for group in c.groups:
-            found = [h for t in group for h in hits.get(t, ())]
+            found = [
+                h
+                for t in group
+                for h in hits.get(t, ())
+                if not any(i.start < h.end and h.start < i.end for i in ignored)
+            ]
             if not found:
                 return None
             per_group.append(sorted(found, key=lambda h: h.start))
@@ -420,6 +428,7 @@ def compile_rules(rules: Iterable[Rule]) -> CompiledRules:
                 tuple(labels),
                 term_ids(rule.none),
                 term_ids(rule.unless_between),
+                term_ids(rule.ignore),
             )
         )
     result = CompiledRules(tuple(compiled), terms)

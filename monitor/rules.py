@@ -72,6 +72,7 @@ class Rule:
     group_names: tuple[str, ...] = ()  # names of the `all` groups, for explanations
     none: tuple[str, ...] = ()  # none of these in the scope
     unless_between: tuple[str, ...] = ()  # none of these between the matched terms
+    ignore: tuple[str, ...] = ()  # phrases whose words never count as matches ("on strike")
     within: int | None = None  # matched terms at most this many words apart
     scope: Literal["sentence", "article"] = "sentence"
     negation: bool = True  # a negated or denied match does not count
@@ -200,7 +201,7 @@ def term_problem(term: str) -> str | None:
 
 _KNOWN_KEYS = {
     "id", "title", "severity", "notify", "any", "all", "none", "unless_between", "within",
-    "scope", "negation", "fields", "feeds", "feed_tags", "figure", "places", "new_region",
+    "ignore", "scope", "negation", "fields", "feeds", "feed_tags", "figure", "places", "new_region",
     "cooldown", "cooldown_by", "enabled", "description",
 }  # fmt: skip
 
@@ -257,6 +258,7 @@ def read_rule(data: Any, source: str, line: int) -> tuple[Rule | None, list[Prob
         group_names=names,
         none=r.terms("none"),
         unless_between=r.terms("unless_between"),
+        ignore=r.terms("ignore"),
         within=within,
         scope="article"
         if r.choice("scope", ("sentence", "article"), "sentence") == "article"

@@ -61,7 +61,10 @@ class Token:
     end: int
 
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+# Combining marks (Latin accents in decomposed text, Arabic short vowels and tanween) are not
+# \w, but they belong to the word they sit on: 'استُهدفت' is one word.
+_W = r"(?:\w|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed])"
+_WORD = re.compile(rf"{_W}+(?:['’]{_W}+)*", re.UNICODE)
 
 
 def tokens(text: str) -> list[Token]:
