@@ -21,18 +21,88 @@ from monitor.text import Token, is_arabic, tokens, word_keys
 
 # Words that, next to a name, say the region is meant rather than its capital city.
 _REGION_AFTER = frozenset(
-    "province provinces governorate region oblast state district prefecture department "
-    "countryside wilaya wilayah".split()
+    [
+        "province",
+        "provinces",
+        "governorate",
+        "region",
+        "oblast",
+        "state",
+        "district",
+        "prefecture",
+        "department",
+        "countryside",
+        "wilaya",
+        "wilayah",
+    ]
 )
 _REGION_BEFORE = frozenset(
-    "province governorate region oblast state provincia gouvernorat wilaya région "
-    "محافظه ريف ولايه اقليم منطقه".split()
+    [
+        "province",
+        "governorate",
+        "region",
+        "oblast",
+        "state",
+        "provincia",
+        "gouvernorat",
+        "wilaya",
+        "région",
+        "محافظه",
+        "ريف",
+        "ولايه",
+        "اقليم",
+        "منطقه",
+    ]
 )
 _OF = frozenset({"of", "de", "d", "du", "del"})
 # Small words that stay lower-case inside a capitalised name ('Deir ez-Zor', 'Bosnia and Herzegovina').
 _PARTICLES = frozenset(
-    "al el ez az ad as ar an at ash ad-d ed es en et de du des da do dos das di del della la le les "
-    "of the and upon on sur au aux am im bin ibn bir wa y i".split()
+    [
+        "al",
+        "el",
+        "ez",
+        "az",
+        "ad",
+        "as",
+        "ar",
+        "an",
+        "at",
+        "ash",
+        "ad-d",
+        "ed",
+        "es",
+        "en",
+        "et",
+        "de",
+        "du",
+        "des",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "di",
+        "del",
+        "della",
+        "la",
+        "le",
+        "les",
+        "of",
+        "the",
+        "and",
+        "upon",
+        "on",
+        "sur",
+        "au",
+        "aux",
+        "am",
+        "im",
+        "bin",
+        "ibn",
+        "bir",
+        "wa",
+        "y",
+        "i",
+    ]
 )
 _KIND_RANK = {"country": 2, "region": 1, "city": 0}
 
@@ -103,9 +173,39 @@ def _mentions(sentence: Sentence, gazetteer: Gazetteer) -> list[_Mention]:
 
 # Capitalised words that may follow a place name without making it part of a person's name.
 _FEATURES = frozenset(
-    "hospital hospitals airport university city province governorate region oblast state "
-    "district camp camps countryside port border crossing river valley mountains strip "
-    "refugee refugees general centre center clinic street road front frontline".split()
+    [
+        "hospital",
+        "hospitals",
+        "airport",
+        "university",
+        "city",
+        "province",
+        "governorate",
+        "region",
+        "oblast",
+        "state",
+        "district",
+        "camp",
+        "camps",
+        "countryside",
+        "port",
+        "border",
+        "crossing",
+        "river",
+        "valley",
+        "mountains",
+        "strip",
+        "refugee",
+        "refugees",
+        "general",
+        "centre",
+        "center",
+        "clinic",
+        "street",
+        "road",
+        "front",
+        "frontline",
+    ]
 )
 
 
@@ -177,9 +277,7 @@ def _capitalised(span: list[Token]) -> bool:
     any_capital = False
     for t in span:
         first = t.text[0]
-        if first.isupper():
-            any_capital = True
-        elif is_arabic(t.text):
+        if first.isupper() or is_arabic(t.text):
             any_capital = True
         elif first.isalpha() and t.folded not in _PARTICLES:
             return False
@@ -223,7 +321,9 @@ def _resolve(mention: _Mention, context: Counter[str], gazetteer: Gazetteer) -> 
     in_context = [c for c in candidates if context[c.country_code]]
     if countries:
         # A country gives way only to a region of a country in context ('Atlanta, Georgia').
-        rival = [c for c in regions if context[c.country_code] and not context[countries[0].country_code]]
+        rival = [
+            c for c in regions if context[c.country_code] and not context[countries[0].country_code]
+        ]
         return rival[0] if rival else countries[0]
     pool = in_context or list(candidates)
     best = max(pool, key=lambda c: (_KIND_RANK[c.kind], c.population, -len(c.id)))
