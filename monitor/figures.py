@@ -27,11 +27,11 @@ KINDS: tuple[FigureKind, ...] = ("displaced", "killed", "injured", "missing", "a
 _LEXICON: dict[str, str] = {
     "displaced": """quitt* leur* foyer* | trouvé refuge | trouvé abri | abandon* sus hogares | mengungsi | pengungsi | terlantar | vertrieben | vertriebene | geflohen | flohen | flüchteten | displac* | idps | idp | fled | flee | flees | fleeing | forced to flee |
         uprooted | uprooting | driven from | driven out | forced from their homes | homeless |
-        evacuated | evacuating | sheltering | taken shelter | taking shelter | sought shelter |
+        evacu* | from their homes | out of their homes | without shelter | without a roof | sheltering | taken shelter | taking shelter | sought shelter |
         seeking shelter | sought refuge | taken refuge | taking refuge | seeking refuge |
         lost their homes | déplacé* | déplacement* | fui | fuir | fuient | fuyant | sans abri |
-        sans-abri | évacué* | chassés de chez eux | desplaz* | huyeron | huir | huido | huyendo |
-        evacuad* | sin hogar | abandonaron sus hogares | abandonar sus hogares | نزح* | نازح* |
+        sans-abri | sans toit | chassés de chez eux | desplaz* | huyeron | huir | huido | huyendo |
+        sin techo | sin hogar | abandonaron sus hogares | abandonar sus hogares | نزح* | نازح* |
         نزوح | تهجير | مهجر* | تشريد | مشرد* | فروا | فر | الفرار | فرار | إجلاء""",
     "killed": """tewas | meninggal | getötet | tote | starben | killed | killing | kills | dead | died | deaths | death toll | toll | fatalities |
         lost their lives | perished | lives | tués | tuées | tué | morts | mortes | décès |
@@ -101,6 +101,13 @@ _LEXICON: dict[str, str] = {
         forzad* | también | قد | تم | أجبروا | أجبر | اضطروا | اضطر | على | إلى | of | whom |
         them""",
     # between a trigger and the number it counts: 'the number of displaced has risen to 50,000'
+    # a preposition after a number closes the counted noun phrase: '20 wounded in strikes'
+    "prep": """in | at | on | from | across | near | inside | during | after | since | into | dans |
+        sur | vers | depuis | pendant | après | en | desde | durante | tras | hacia | dentro | في |
+        خلال | بعد | منذ | داخل""",
+    "tally": """stands | stood | rose | risen | climbed | reached | increased | jumped | grew | hit |
+        numbered | totals | totalled | s'élève | élève | atteint | asciende | ascendió | alcanza |
+        alcanzó | llega | llegó | ارتفع | بلغ | وصل | يبلغ | ليصل | ليبلغ""",
     "before": """the | a | an | of | to | at | has | have | had | is | was | were | been | stands |
         stood | rose | risen | climbed | reached | increased | jumped | grew | now | hit |
         number | numbered | numbers | people | persons | total | totals | some | le | la | les |
@@ -223,7 +230,30 @@ class _Sentence:
         tok = self.toks[k]
         if k in self.quantity_at or "boundary" in self.cats(k) or _joins_clauses(tok):
             return True
-        return tok.kind == "punct" and tok.text not in _HYPHENS and tok.text not in "'’\"“”"
+        if tok.text in _HYPHENS:
+            return not self.glued(k)  # a spaced hyphen is a dash
+        return tok.kind == "punct" and tok.text not in "'’\"“”"
+
+    def glued(self, k: int) -> bool:
+        """Whether toks[k] touches the tokens on both sides: 'sans-abri', '12-year-old'."""
+        toks = self.toks
+        return 0 < k < len(toks) - 1 and toks[k - 1].end == toks[k].start == toks[k + 1].start - 1
+
+    def aside_end(self, k: int) -> int | None:
+        """The index closing an aside opened at toks[k] (', most of them children,' or a dash
+        pair) when nothing in it could change the reading: no count, kind, return or boundary."""
+        opener = self.toks[k].text
+        if opener != "," and not (opener in _HYPHENS | {"–", "—"} and not self.glued(k)):
+            return None
+        for j in range(k + 1, min(len(self.toks), k + 10)):
+            tok, cats = self.toks[j], self.cats(j)
+            if tok.text == opener or (opener != "," and tok.text in _HYPHENS | {"–", "—"}):
+                return j
+            if j in self.quantity_at or _kind_of(cats) or {"return", "boundary"} & cats.keys():
+                return None
+            if tok.kind == "punct" and tok.text not in _HYPHENS:
+                return None
+        return None
 
 
 def _joins_clauses(tok: Tok) -> bool:
@@ -281,6 +311,8 @@ class _Head:
 def _head(s: _Sentence, q: Quantity) -> _Head | None:
     """What the number counts, read from the words right after it; None when not people."""
     k, spare = q.last + 1, 2
+    if k < len(s.toks) - 1 and s.toks[k].text in _HYPHENS and s.glued(k):
+        return None  # a compound adjective: '12-year-old', '1,000-bed'
     while k < len(s.toks):
         tok, cats = s.toks[k], s.cats(k)
         if _joins_clauses(tok):
@@ -298,10 +330,10 @@ def _head(s: _Sentence, q: Quantity) -> _Head | None:
             return _Head("households", None, cats["households"] + 1)
         if "people" in cats:
             return _Head("people", None, cats["people"] + 1)
-        if tok.text in _HYPHENS or tok.folded in {"of", "de", "d'", "del"}:
+        if tok.text in _HYPHENS or tok.folded in {"of", "de", "d'", "del", fold("من")}:
             k += 1
             continue
-        if s.stops(k) or "after" in cats or spare == 0:
+        if s.stops(k) or "after" in cats or "prep" in cats or spare == 0:
             return _Head("people", None, k)
         spare -= 1  # an adjective or a name: '50,000 Syrian civilians'
         k += 1
@@ -309,10 +341,16 @@ def _head(s: _Sentence, q: Quantity) -> _Head | None:
 
 
 def _trigger_after(s: _Sentence, start: int) -> tuple[FigureKind, int] | None:
-    """A kind word after the counted noun, with only auxiliaries and a short place between."""
-    spare = 3
-    for k in range(start, min(len(s.toks), start + _WINDOW)):
+    """A kind word after the counted noun, with only auxiliaries, a short place or an aside
+    between."""
+    spare, k, limit = 3, start, start + _WINDOW
+    while k < min(len(s.toks), limit):
         cats = s.cats(k)
+        aside = s.aside_end(k)
+        if aside is not None:
+            limit += aside - k + 1
+            k = aside + 1
+            continue
         if _joins_clauses(s.toks[k]):
             return None
         found = _kind_of(cats)
@@ -320,7 +358,8 @@ def _trigger_after(s: _Sentence, start: int) -> tuple[FigureKind, int] | None:
             return found
         if s.stops(k) or "return" in cats or "nonpeople" in cats:
             return None
-        if "after" in cats or s.toks[k].text in _HYPHENS:
+        k += 1
+        if "after" in cats or s.toks[k - 1].text in _HYPHENS:
             continue
         if spare == 0:
             return None
@@ -330,13 +369,21 @@ def _trigger_after(s: _Sentence, start: int) -> tuple[FigureKind, int] | None:
 
 def _trigger_before(s: _Sentence, first: int) -> tuple[FigureKind, int] | None:
     """A kind word before the number, with only 'the number of ... has risen to' between."""
+    # 'the number of people displaced by the conflict now stands at': other words are allowed
+    # only once a verb of tallying has been passed
+    spare, tally = 2, False
     for k in range(first - 1, max(-1, first - 1 - _WINDOW), -1):
         ending = s.ending_at(k)
         found = _kind_of(ending)
         if found is not None:
             return found[0], found[1]
-        if s.stops(k) or not ("before" in ending or s.toks[k].text in _HYPHENS):
+        if s.stops(k) or "return" in ending or "nonpeople" in ending:
             return None
+        tally = tally or "tally" in ending
+        if "before" not in ending and "tally" not in ending and s.toks[k].text not in _HYPHENS:
+            if spare == 0 or not tally:
+                return None
+            spare -= 1
     return None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from monitor.text import fold, is_arabic
+from monitor.text import arabic_bases, fold, is_arabic
 
 # A number in digits: either grouped by blanks (only in groups of three, so "in 2011 400 people"
 # stays two numbers), or digits joined by dots, commas and the Arabic separators.
@@ -318,7 +318,7 @@ def _match_phrase(toks: list[Tok], i: int) -> _Num | None:
                 ok = False
                 break
             f = toks[j].folded
-            if f != w and not (j == i and f.startswith(("و", "ب", "ل")) and f[1:] == w):
+            if f != w and not (j == i and w in arabic_bases(f)):  # 'العشرات', 'وآلاف'
                 ok = False
                 break
             j += 1
