@@ -88,7 +88,9 @@ class App:
 
 
 def load_gazetteer(settings: Settings) -> Gazetteer:
-    return Gazetteer.load(min_population=settings.min_city_population)
+    return Gazetteer.load(
+        min_population=settings.min_city_population, cache_dir=settings.cache_path
+    )
 
 
 def build(

@@ -89,6 +89,7 @@ class Pipeline:
         self.worker = worker
         # Extraction is CPU work under the GIL: one article at a time, off the event loop.
         self._ingest_lock = asyncio.Lock()
+        self._activation: dict[str, datetime] = {}
 
     def use(self, ruleset: Ruleset) -> None:
         """Switch to a new config (on reload); work in progress finishes with the old one."""
@@ -116,7 +117,12 @@ class Pipeline:
         now = self.clock()
         if result.status == "error":
             return self._fetch_failed(
-                feed, now, result.error or "fetch failed", result.retry_after, state
+                feed,
+                now,
+                result.error or "fetch failed",
+                result.retry_after,
+                state,
+                retryable=result.retryable,
             )
         if result.status == "not_modified":
             self.store.record_fetch_not_modified(feed.name, now, owner=self.worker)
@@ -125,7 +131,7 @@ class Pipeline:
         try:
             parsed = parse_feed(result.body, result.headers, feed)
         except FeedParseError as exc:
-            return self._fetch_failed(feed, now, str(exc), None, state)
+            return self._fetch_failed(feed, now, str(exc), None, state, retryable=False)
         if parsed.warning:
             log.warning("feed %s: %s", feed.name, parsed.warning)
         async with self._ingest_lock:
@@ -154,15 +160,19 @@ class Pipeline:
         )
 
     def _fetch_failed(
-        self, feed: FeedSpec, now: datetime, error: str, retry_after: float | None, state: object
+        self,
+        feed: FeedSpec,
+        now: datetime,
+        error: str,
+        retry_after: float | None,
+        state: object,
+        *,
+        retryable: bool = True,
     ) -> FeedOutcome:
         failures = (getattr(state, "failures", 0) or 0) + 1
-        delay = backoff_delay(
-            failures,
-            retry_after,
-            base=min(self.settings.feed_backoff_base, feed.interval),
-            cap=self.settings.feed_backoff_cap,
-        )
+        # A 404 or an unreadable feed will not mend itself in a minute: back off faster.
+        base = min(self.settings.feed_backoff_base, feed.interval) * (1 if retryable else 4)
+        delay = backoff_delay(failures, retry_after, base=base, cap=self.settings.feed_backoff_cap)
         self.store.record_fetch_error(
             feed.name, now, error, now + timedelta(seconds=delay), owner=self.worker
         )
@@ -189,9 +199,7 @@ class Pipeline:
                 last_fired=self.store.last_fired(rule.id, cooldown_key(rule, m))
                 if rule.cooldown
                 else None,
-                first_active=self.store.rule_first_active(rule.id, now)
-                if rule.new_region
-                else None,
+                first_active=self._first_active(rule.id, now) if rule.new_region else None,
                 regions_seen=self.store.regions_last_seen(rule.id, [p.id for p in m.places])
                 if rule.new_region
                 else {},
@@ -230,6 +238,12 @@ class Pipeline:
                 ", ".join(label for _, label in d.targets),
             )
         return ArticleOutcome(False, tuple(matches), len(drafts), decision.held)
+
+    def _first_active(self, rule_id: str, now: datetime) -> datetime:
+        """When a rule first ran: read (or written) once per process, it never changes."""
+        if rule_id not in self._activation:
+            self._activation[rule_id] = self.store.rule_first_active(rule_id, now)
+        return self._activation[rule_id]
 
     def targets(self, tags: Iterable[str]) -> tuple[Target, ...]:
         """The channels carrying any of the tags; standard output when none does."""

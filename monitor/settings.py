@@ -6,7 +6,6 @@ The only module that imports pydantic-settings.
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 from typing import Any, Literal
@@ -39,7 +38,12 @@ class Settings(BaseSettings):
         0.1, ge=0, le=0.5, description="share of a feed's interval added at random"
     )
     household_size: float = Field(5.0, gt=0, description="people per household/family")
-    min_city_population: int = Field(15000, ge=0, description="smallest city the gazetteer knows")
+    min_city_population: int = Field(
+        5000, ge=1000, description="smallest city the gazetteer knows (1000, 5000 or 15000)"
+    )
+    cache_dir: Path | None = Field(
+        None, description="gazetteer index cache; default DATA_DIR/cache"
+    )
     user_agent: str = Field(
         "humanitarian-monitor/0.1 (+https://github.com/humanitarian-monitor)",
         description="User-Agent of feed requests",
@@ -88,8 +92,14 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'monitor.db').as_posix()}"
 
     @property
+    def cache_path(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
+
+    @property
     def worker(self) -> str:
-        return self.worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        # The host name alone: a restarted daemon takes back its own leases at once. Two
+        # workers on one host (sharing a database) must each set MONITOR_WORKER_ID.
+        return self.worker_id or socket.gethostname()
 
     @classmethod
     def settings_customise_sources(
