@@ -25,37 +25,48 @@ KINDS: tuple[FigureKind, ...] = ("displaced", "killed", "injured", "missing", "a
 # Phrases by category, written as they are spelt; folded when the lexicon is built. A word ending
 # in '*' matches any word it begins; Arabic words also match without their attached prefixes.
 _LEXICON: dict[str, str] = {
-    "displaced": """quitt* leur* foyer* | trouvé refuge | trouvé abri | abandon* sus hogares | mengungsi | pengungsi | terlantar | vertrieben | vertriebene | geflohen | flohen | flüchteten | displac* | idps | idp | fled | flee | flees | fleeing | forced to flee |
-        uprooted | uprooting | driven from | driven out | forced from their homes | homeless |
-        evacu* | from their homes | out of their homes | without shelter | without a roof | sheltering | taken shelter | taking shelter | sought shelter |
-        seeking shelter | sought refuge | taken refuge | taking refuge | seeking refuge |
-        lost their homes | déplacé* | déplacement* | fui | fuir | fuient | fuyant | sans abri |
-        sans-abri | sans toit | chassés de chez eux | desplaz* | huyeron | huir | huido | huyendo |
-        sin techo | sin hogar | abandonaron sus hogares | abandonar sus hogares | نزح* | نازح* |
-        نزوح | تهجير | مهجر* | تشريد | مشرد* | فروا | فر | الفرار | فرار | إجلاء""",
-    "killed": """tewas | meninggal | getötet | tote | starben | killed | killing | kills | dead | died | deaths | death toll | toll | fatalities |
-        lost their lives | perished | lives | tués | tuées | tué | morts | mortes | décès |
-        décédé* | ont péri | perdu la vie | muertos | muertas | muerto | falleci* | murieron |
-        perdieron la vida | asesinad* | víctimas mortales | قتل* | مقتل | قتيل* | قتلى |
-        استشهد* | شهيد* | شهداء | وفاة | وفيات | توفي* | حتفهم""",
-    "injured": """terluka | luka | verletzt | verletzte | injur* | wounded | wounding | hurt | blessé* | blessure* | herid* | lesionad* |
-        جرحى | جريح* | أصيب* | إصابة | إصابات | مصاب*""",
+    "displaced": """out of their villages | out of their towns | from their villages |
+        quitt* leur* foyer* | quitt* leur* maison* | quitt* leur* village* |
+        quitt* leur* domicile* | abandon* sus casas | abandon* sus viviendas |
+        abandon* sus comunidades | salir de sus hogares | salir de sus casas | trouvé refuge |
+        trouvé abri | abandon* sus hogares | mengungsi | pengungsi | terlantar | vertrieben |
+        vertriebene | geflohen | flohen | flüchteten | displac* | idps | idp | fled | flee |
+        flees | fleeing | forced to flee | uprooted | uprooting | driven from | driven out |
+        forced from their homes | homeless | evacu* | from their homes | out of their homes |
+        without shelter | without a roof | sheltering | taken shelter | taking shelter |
+        sought shelter | seeking shelter | sought refuge | taken refuge | taking refuge |
+        seeking refuge | lost their homes | déplacé* | déplacement* | fui | fuir | fuient |
+        fuyant | sans abri | sans-abri | sans toit | chassés de chez eux | desplaz* | huyeron |
+        huir | huido | huyendo | sin techo | sin hogar | abandonaron sus hogares |
+        abandonar sus hogares | نزح* | نازح* | نزوح | تهجير | مهجر* | تشريد | مشرد* | فروا | فر |
+        الفرار | فرار | إجلاء""",
+    "killed": """tewas | meninggal | getötet | tote | starben | killed | killing | kills | dead |
+        died | deaths | death toll | toll | fatalities | lost their lives | perished | lives |
+        tués | tuées | tué | morts | mortes | décès | décédé* | ont péri | perdu la vie |
+        muertos | muertas | muerto | falleci* | murieron | perdieron la vida | asesinad* |
+        víctimas mortales | قتل* | مقتل | قتيل* | قتلى | استشهد* | شهيد* | شهداء | وفاة | وفيات |
+        توفي* | حتفهم""",
+    "injured": """terluka | luka | verletzt | verletzte | injur* | wounded | wounding | hurt |
+        blessé* | blessure* | herid* | lesionad* | جرحى | جريح* | أصيب* | إصابة | إصابات |
+        مصاب*""",
     "missing": """missing | unaccounted | disparu* | desaparecid* | مفقود*""",
-    "affected": """touché | touchée | betroffen | affected | affecting | touchés | touchées | affectés | affectées | sinistré* |
-        afecta* | damnificad* | متضرر* | تضرر*""",
+    "affected": """touché | touchée | betroffen | affected | affecting | touchés | touchées |
+        affectés | affectées | sinistré* | afecta* | damnificad* | متضرر* | تضرر*""",
     "in_need": """in need | need | needs | needing | require* | besoin | nécessit* | necesit* |
         necesidad | requieren | بحاجة | يحتاج* | حاجة""",
-    "people": """orang | warga | jiwa | menschen | personen | zivilisten | einwohner | people | persons | person | civilians | civilian | residents | inhabitants |
-        individuals | children | women | men | villagers | refugees | migrants | patients |
-        others | more | palestinians | syrians | sudanese | gazans | afghans | rohingya |
-        ukrainians | congolese | somalis | haitians | yemenis | lebanese | ethiopians |
-        personnes | civils | habitants | enfants | femmes | hommes | réfugiés | individus |
-        résidents | autres | personas | civiles | habitantes | niños | mujeres | hombres |
-        refugiados | individuos | residentes | migrantes | otras | otros | vecinos | شخص* |
-        أشخاص | مدني* | مواطن* | فلسطيني* | سوري* | سوداني* | طفل* | أطفال | امرأة | نساء |
-        لاجئ* | سكان | ساكن | فرد | أفراد | نسمة | آخرين | آخرون""",
-    "households": """keluarga | familien | haushalte | families | family | households | household | familles | famille | ménages |
-        foyers | familias | hogares | أسرة | أسر | عائلة | عائلات""",
+    "people": """orang | warga | jiwa | menschen | personen | zivilisten | einwohner | people |
+        persons | person | civilians | civilian | residents | inhabitants | individuals |
+        children | women | men | villagers | refugees | migrants | patients | others | more |
+        palestinians | syrians | sudanese | gazans | afghans | rohingya | ukrainians |
+        congolese | somalis | haitians | yemenis | lebanese | ethiopians | personnes | civils |
+        habitants | enfants | femmes | hommes | réfugiés | individus | résidents | autres |
+        personas | civiles | habitantes | niños | mujeres | hombres | refugiados | individuos |
+        residentes | migrantes | otras | otros | vecinos | شخص* | أشخاص | مدني* | مواطن* |
+        فلسطيني* | سوري* | سوداني* | طفل* | أطفال | امرأة | نساء | لاجئ* | سكان | ساكن | فرد |
+        أفراد | نسمة | آخرين | آخرون""",
+    "households": """keluarga | familien | haushalte | families | family | households | household |
+        familles | famille | ménages | foyers | familias | hogares | أسرة | أسر | عائلة |
+        عائلات""",
     "nonpeople": """troops | soldiers | fighters | militants | rebels | militia* | combatants |
         police* | officers | guards | gunmen | insurgents | jihadists | forces | mercenaries |
         dollars | euros | pounds | francs | dinars | shillings | rupees | usd | eur | dólares |
@@ -92,22 +103,22 @@ _LEXICON: dict[str, str] = {
     "boundary": """while | whereas | but | although | though | mais | tandis | alors que | pero |
         mientras | aunque | بينما | لكن | غير أن""",
     # between a counted noun and the verb that says what happened to it
-    "after": """wurden | sind | waren | haben | mussten | have | has | had | been | be | being | were | was | are | is | now | already |
-        also | reportedly | recently | newly | just | so | far | all | estimated | believed |
-        thought | said | reported | feared | likely | to | who | that | internally | forcibly |
-        forced | compelled | made | left | become | became | ont | a | été | sont | est |
-        étaient | avaient | se | déjà | dû | contraint* | forcé* | obligé* | de | d' | à | han |
-        ha | sido | fueron | fue | están | son | habían | vieron | tuvieron | que | obligad* |
-        forzad* | también | قد | تم | أجبروا | أجبر | اضطروا | اضطر | على | إلى | of | whom |
-        them""",
+    "after": """tenido | dû | wurden | sind | waren | haben | mussten | have | has | had | been |
+        be | being | were | was | are | is | now | already | also | reportedly | recently |
+        newly | just | so | far | all | estimated | believed | thought | said | reported |
+        feared | likely | to | who | that | internally | forcibly | forced | compelled | made |
+        left | become | became | ont | a | été | sont | est | étaient | avaient | se | déjà |
+        contraint* | forcé* | obligé* | de | d' | à | han | ha | sido | fueron | fue | están |
+        son | habían | vieron | tuvieron | que | obligad* | forzad* | también | قد | تم |
+        أجبروا | أجبر | اضطروا | اضطر | على | إلى | of | whom | them""",
     # between a trigger and the number it counts: 'the number of displaced has risen to 50,000'
     # a preposition after a number closes the counted noun phrase: '20 wounded in strikes'
-    "prep": """in | at | on | from | across | near | inside | during | after | since | into | dans |
-        sur | vers | depuis | pendant | après | en | desde | durante | tras | hacia | dentro | في |
-        خلال | بعد | منذ | داخل""",
-    "tally": """stands | stood | rose | risen | climbed | reached | increased | jumped | grew | hit |
-        numbered | totals | totalled | s'élève | élève | atteint | asciende | ascendió | alcanza |
-        alcanzó | llega | llegó | ارتفع | بلغ | وصل | يبلغ | ليصل | ليبلغ""",
+    "prep": """in | at | on | from | across | near | inside | during | after | since | into |
+        dans | sur | vers | depuis | pendant | après | en | desde | durante | tras | hacia |
+        dentro | في | خلال | بعد | منذ | داخل""",
+    "tally": """stands | stood | rose | risen | climbed | reached | increased | jumped | grew |
+        hit | numbered | totals | totalled | s'élève | élève | atteint | asciende | ascendió |
+        alcanza | alcanzó | llega | llegó | ارتفع | بلغ | وصل | يبلغ | ليصل | ليبلغ""",
     "before": """the | a | an | of | to | at | has | have | had | is | was | were | been | stands |
         stood | rose | risen | climbed | reached | increased | jumped | grew | now | hit |
         number | numbered | numbers | people | persons | total | totals | some | le | la | les |
@@ -294,11 +305,26 @@ def _not_a_count(s: _Sentence, q: Quantity) -> bool:
         follows = toks[q.last + 2].folded if q.last + 2 < len(toks) else ""
         may_verb = toks[q.last + 1].folded == "may" and follows in {"have", "be", "not", "still"}
         return "month" in before or not may_verb
+    if _ratio(s, q):
+        return True
     if q.plain and 1800 <= q.value <= 2100:
         # '2000 people' is a count; 'in 2011' is a year
         nxt = s.cats(q.last + 1)
         return not any(c in nxt for c in (*KINDS, "people", "households"))
     return False
+
+
+_RATIO_LINKS = {"in", "sur", "cada", "out"}
+
+
+def _ratio(s: _Sentence, q: Quantity) -> bool:
+    """'one in five residents', 'un sur dix', 'uno de cada cinco': a proportion, not a count."""
+    toks, k = s.toks, q.last + 1
+    if k < len(toks) and toks[k].folded in _RATIO_LINKS:
+        k += 2 if toks[k].folded == "out" else 1  # 'one out of ten'
+        return k in s.quantity_at
+    k = q.first - 1
+    return k > 0 and toks[k].folded in _RATIO_LINKS and k - 1 in s.quantity_at
 
 
 @dataclass(frozen=True, slots=True)
