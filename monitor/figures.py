@@ -174,11 +174,14 @@ def _lexicon() -> _Lexicon:
 
 
 def _keys(tok: Tok) -> tuple[str, ...]:
-    if tok.kind != "word":
-        return (tok.folded,)
-    keys = word_keys(tok.folded)
+    return _folded_keys(tok.folded) if tok.kind == "word" else (tok.folded,)
+
+
+@lru_cache(maxsize=65536)
+def _folded_keys(folded: str) -> tuple[str, ...]:
+    keys = word_keys(folded)
     # 'd'enfants' is also the two words "d'" and 'enfants'
-    return keys + ((tok.folded[: tok.folded.index("'") + 1],) if "'" in tok.folded else ())
+    return keys + ((folded[: folded.index("'") + 1],) if "'" in folded else ())
 
 
 def _word_matches(tok: Tok, word: str) -> bool:
@@ -187,16 +190,21 @@ def _word_matches(tok: Tok, word: str) -> bool:
     return word in _keys(tok)
 
 
+@lru_cache(maxsize=65536)
+def _candidates(keys: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The lexicon phrases whose first word matches a token with these keys (cached: the same
+    words come back in every article)."""
+    lex = _lexicon()
+    found = [c for key in keys for c in lex.exact.get(key, ())]
+    found += [(w, c) for stem, w, c in lex.prefixed if any(x.startswith(stem) for x in keys)]
+    return tuple(found)
+
+
 def _matches_at(toks: list[Tok], k: int) -> list[tuple[str, int]]:
     """(category, index of the last token) of every lexicon phrase starting at toks[k]."""
-    lex = _lexicon()
-    candidates = [c for key in _keys(toks[k]) for c in lex.exact.get(key, ())]
-    candidates += [
-        (w, c) for stem, w, c in lex.prefixed if any(x.startswith(stem) for x in _keys(toks[k]))
-    ]
     out: list[tuple[str, int]] = []
-    for words, cat in candidates:
-        end = _follow(toks, k, words)
+    for words, cat in _candidates(_keys(toks[k])):
+        end = k if len(words) == 1 else _follow(toks, k, words)
         if end is not None:
             out.append((cat, end))
     return out
@@ -285,7 +293,9 @@ def _kind_of(cats: dict[str, int]) -> tuple[FigureKind, int] | None:
 
 def _prepare(text: str, language: str | None) -> tuple[_Sentence, list[Quantity]]:
     toks = scan(text)
-    quantities = quantities_in(toks, language if language else guess_language(text))
+    # a hint from the feed is overruled by the script: Arabic feeds quote English and vice versa
+    guess = guess_language(text)
+    quantities = quantities_in(toks, guess if guess == "ar" or not language else language)
     covered = {k for q in quantities for k in range(q.first, q.last + 1)}
     return _Sentence(toks, [_matches_at(toks, k) for k in range(len(toks))], covered), quantities
 

@@ -310,20 +310,25 @@ def _parse_digits(toks: list[Tok], i: int, language: str | None) -> _Num | None:
     return _Num(value, True, scale, last, plain)
 
 
+@lru_cache(maxsize=1)
+def _phrases_by_first() -> dict[str, tuple[tuple[tuple[str, ...], int, bool], ...]]:
+    out: dict[str, list[tuple[tuple[str, ...], int, bool]]] = {}
+    for entry in _phrases():
+        out.setdefault(entry[0][0], []).append(entry)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _match_phrase(toks: list[Tok], i: int) -> _Num | None:
-    for words, value, exact in _phrases():
-        j, ok = i, True
-        for w in words:
-            if j >= len(toks):
-                ok = False
-                break
-            f = toks[j].folded
-            if f != w and not (j == i and w in arabic_bases(f)):  # 'العشرات', 'وآلاف'
-                ok = False
-                break
-            j += 1
-        if ok:
-            return _Num(Decimal(value), exact, 1, j - 1, False)
+    table = _phrases_by_first()
+    first = toks[i].folded
+    # the first word may carry Arabic prefixes: 'العشرات', 'وآلاف'
+    for key in (first, *arabic_bases(first)):
+        for words, value, exact in table.get(key, ()):
+            end = i + len(words)
+            if end <= len(toks) and all(
+                toks[j].folded == w for j, w in zip(range(i + 1, end), words[1:], strict=True)
+            ):
+                return _Num(Decimal(value), exact, 1, end - 1, False)
     return None
 
 
