@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from monitor.gazetteer import MAX_WORDS, Entry, Gazetteer
 from monitor.records import Place, Sentence
@@ -117,7 +117,8 @@ class _Mention:
 
 
 def find_places(sentences: Sequence[Sentence], gazetteer: Gazetteer) -> tuple[Place, ...]:
-    """Every place named in the sentences, each once, in order of first mention.
+    """Every place named in the sentences, each once, in order of first mention, with the
+    index of every sentence that names it in Place.mentions (sorted, each once).
 
     A mention that could be several places is resolved in favour of countries named (or
     implied by unambiguous places) elsewhere in the same article, then by kind (country, then
@@ -129,9 +130,13 @@ def find_places(sentences: Sequence[Sentence], gazetteer: Gazetteer) -> tuple[Pl
         mentions.extend(_mentions(sentence, gazetteer))
     context = _context(mentions)
     places: dict[str, Place] = {}
+    named_in: dict[str, set[int]] = {}
     for mention in mentions:
         entry = _resolve(mention, context, gazetteer)
-        if entry is None or entry.id in places:
+        if entry is None:
+            continue
+        named_in.setdefault(entry.id, set()).add(mention.sentence)
+        if entry.id in places:
             continue
         admin1 = gazetteer.get(entry.admin1_id) if entry.admin1_id else None
         places[entry.id] = Place(
@@ -144,7 +149,9 @@ def find_places(sentences: Sequence[Sentence], gazetteer: Gazetteer) -> tuple[Pl
             mention=mention.text,
             sentence=mention.sentence,
         )
-    return tuple(places.values())
+    return tuple(
+        replace(place, mentions=tuple(sorted(named_in[place.id]))) for place in places.values()
+    )
 
 
 def _mentions(sentence: Sentence, gazetteer: Gazetteer) -> list[_Mention]:

@@ -72,7 +72,27 @@ def test_admin1_of_key_cities(text: str, region: str, gazetteer: Gazetteer) -> N
 def test_a_place_is_reported_once_at_its_first_mention(gazetteer: Gazetteer) -> None:
     text = "Shelling resumed. Aleppo was hit. Later Aleppo was hit again, and Halab burned."
     places = _places(text, gazetteer)
-    assert [(p.id, p.sentence, p.mention) for p in places] == [("city:170063", 1, "Aleppo")]
+    assert [(p.id, p.sentence, p.mention, p.mentions) for p in places] == [
+        ("city:170063", 1, "Aleppo", (1, 2))
+    ]
+
+
+def test_mentions_lists_every_sentence_that_names_the_place(gazetteer: Gazetteer) -> None:
+    text = (
+        "Aleppo was quiet. Rain fell in Homs. Shelling hit Aleppo and Homs. "
+        "Nothing happened. In Aleppo, Halab residents fled."
+    )
+    places = {p.id: p for p in _places(text, gazetteer)}
+    assert places["city:170063"].sentence == 0
+    assert places["city:170063"].mentions == (0, 2, 4)
+    assert places["city:169577"].mentions == (1, 2)
+    assert places["city:169577"].in_sentences() == (1, 2)
+
+
+def test_mentions_follow_the_sentence_index_not_the_position(gazetteer: Gazetteer) -> None:
+    found = [Sentence("title", 7, "Idlib hit"), Sentence("content", 3, "Strikes on Idlib.")]
+    (place,) = find_places(found, gazetteer)
+    assert (place.sentence, place.mentions) == (7, (3, 7))
 
 
 def test_place_fields_of_a_city(gazetteer: Gazetteer) -> None:
@@ -86,6 +106,7 @@ def test_place_fields_of_a_city(gazetteer: Gazetteer) -> None:
         admin1_id="region:SY-ID",
         mention="Idlib",
         sentence=0,
+        mentions=(0,),
     )
 
 
