@@ -503,8 +503,12 @@ def extract_figures(
 
 
 def format_figure(f: Figure) -> str:
-    """A short line for people: 'displaced: nearly 50,000 people', 'killed: 3 to 5 households'."""
-    amount = f"{f.value:,}" if f.value_max is None else f"{f.value:,} to {f.value_max:,}"
+    """A short line for people: 'displaced: nearly 50,000 people', 'killed: 3 to 5 households',
+    'displaced: 2,000+ people (vague)' for 'thousands'. Does not repeat the phrase it came from."""
+    if f.value_max is not None:
+        amount = f"{f.value:,} to {f.value_max:,}"
+    else:
+        amount = f"{f.value:,}" if f.exact else f"{f.value:,}+"
     words = [f.kind.replace("_", " ") + ":", f.qualifier or "", amount, cast(str, f.unit)]
     text = " ".join(w for w in words if w)
-    return text if f.exact else f"{text} (vague: {f.phrase})"
+    return text if f.exact else text + " (vague)"
