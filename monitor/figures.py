@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import cast
 
 from monitor.numbers import Quantity, Tok, guess_language, quantities_in, scan
 from monitor.records import Figure, FigureKind, FigureUnit, Sentence
@@ -25,21 +24,22 @@ KINDS: tuple[FigureKind, ...] = ("displaced", "killed", "injured", "missing", "a
 # Phrases by category, written as they are spelt; folded when the lexicon is built. A word ending
 # in '*' matches any word it begins; Arabic words also match without their attached prefixes.
 _LEXICON: dict[str, str] = {
-    "displaced": """out of their villages | out of their towns | from their villages |
-        quitt* leur* foyer* | quitt* leur* maison* | quitt* leur* village* |
-        quitt* leur* domicile* | abandon* sus casas | abandon* sus viviendas |
-        abandon* sus comunidades | salir de sus hogares | salir de sus casas | trouvé refuge |
-        trouvé abri | abandon* sus hogares | mengungsi | pengungsi | terlantar | vertrieben |
-        vertriebene | geflohen | flohen | flüchteten | displac* | idps | idp | fled | flee |
-        flees | fleeing | forced to flee | uprooted | uprooting | driven from | driven out |
-        forced from their homes | homeless | evacu* | from their homes | out of their homes |
-        without shelter | without a roof | sheltering | taken shelter | taking shelter |
-        sought shelter | seeking shelter | sought refuge | taken refuge | taking refuge |
-        seeking refuge | lost their homes | déplacé* | déplacement* | fui | fuir | fuient |
-        fuyant | sans abri | sans-abri | sans toit | chassés de chez eux | desplaz* | huyeron |
-        huir | huido | huyendo | sin techo | sin hogar | abandonaron sus hogares |
-        abandonar sus hogares | نزح* | نازح* | نزوح | تهجير | مهجر* | تشريد | مشرد* | فروا | فر |
-        الفرار | فرار | إجلاء""",
+    "displaced": """abandon* their homes | left their homes | se refugiaron | refugiaron |
+        مغادرة منازلهم | مغادرة منازل* | ترك منازلهم | out of their villages |
+        out of their towns | from their villages | quitt* leur* foyer* | quitt* leur* maison* |
+        quitt* leur* village* | quitt* leur* domicile* | abandon* sus casas |
+        abandon* sus viviendas | abandon* sus comunidades | salir de sus hogares |
+        salir de sus casas | trouvé refuge | trouvé abri | abandon* sus hogares | mengungsi |
+        pengungsi | terlantar | vertrieben | vertriebene | geflohen | flohen | flüchteten |
+        displac* | idps | idp | fled | flee | flees | fleeing | forced to flee | uprooted |
+        uprooting | driven from | driven out | forced from their homes | homeless | evacu* |
+        from their homes | out of their homes | without shelter | without a roof | sheltering |
+        taken shelter | taking shelter | sought shelter | seeking shelter | sought refuge |
+        taken refuge | taking refuge | seeking refuge | lost their homes | déplacé* |
+        déplacement* | fui | fuir | fuient | fuyant | sans abri | sans-abri | sans toit |
+        chassés de chez eux | desplaz* | huyeron | huir | huido | huyendo | sin techo |
+        sin hogar | abandonaron sus hogares | abandonar sus hogares | نزح* | نازح* | نزوح |
+        تهجير | مهجر* | تشريد | مشرد* | فروا | فر | الفرار | فرار | إجلاء""",
     "killed": """tewas | meninggal | getötet | tote | starben | killed | killing | kills | dead |
         died | deaths | death toll | toll | fatalities | lost their lives | perished | lives |
         tués | tuées | tué | morts | mortes | décès | décédé* | ont péri | perdu la vie |
@@ -103,14 +103,14 @@ _LEXICON: dict[str, str] = {
     "boundary": """while | whereas | but | although | though | mais | tandis | alors que | pero |
         mientras | aunque | بينما | لكن | غير أن""",
     # between a counted noun and the verb that says what happened to it
-    "after": """tenido | dû | wurden | sind | waren | haben | mussten | have | has | had | been |
-        be | being | were | was | are | is | now | already | also | reportedly | recently |
-        newly | just | so | far | all | estimated | believed | thought | said | reported |
-        feared | likely | to | who | that | internally | forcibly | forced | compelled | made |
-        left | become | became | ont | a | été | sont | est | étaient | avaient | se | déjà |
-        contraint* | forcé* | obligé* | de | d' | à | han | ha | sido | fueron | fue | están |
-        son | habían | vieron | tuvieron | que | obligad* | forzad* | también | قد | تم |
-        أجبروا | أجبر | اضطروا | اضطر | على | إلى | of | whom | them""",
+    "after": """داخليا | tenido | dû | wurden | sind | waren | haben | mussten | have | has | had |
+        been | be | being | were | was | are | is | now | already | also | reportedly |
+        recently | newly | just | so | far | all | estimated | believed | thought | said |
+        reported | feared | likely | to | who | that | internally | forcibly | forced |
+        compelled | made | left | become | became | ont | a | été | sont | est | étaient |
+        avaient | se | déjà | contraint* | forcé* | obligé* | de | d' | à | han | ha | sido |
+        fueron | fue | están | son | habían | vieron | tuvieron | que | obligad* | forzad* |
+        también | قد | تم | أجبروا | أجبر | اضطروا | اضطر | على | إلى | of | whom | them""",
     # between a trigger and the number it counts: 'the number of displaced has risen to 50,000'
     # a preposition after a number closes the counted noun phrase: '20 wounded in strikes'
     "prep": """in | at | on | from | across | near | inside | during | after | since | into |
@@ -119,12 +119,13 @@ _LEXICON: dict[str, str] = {
     "tally": """stands | stood | rose | risen | climbed | reached | increased | jumped | grew |
         hit | numbered | totals | totalled | s'élève | élève | atteint | asciende | ascendió |
         alcanza | alcanzó | llega | llegó | ارتفع | بلغ | وصل | يبلغ | ليصل | ليبلغ""",
-    "before": """the | a | an | of | to | at | has | have | had | is | was | were | been | stands |
-        stood | rose | risen | climbed | reached | increased | jumped | grew | now | hit |
-        number | numbered | numbers | people | persons | total | totals | some | le | la | les |
-        l' | de | du | des | à | est | s'élève | élève | atteint | passé | el | los | las | del |
-        al | asciende | ascendió | alcanza | alcanzó | llega | llegó | es | ha | cifra | se |
-        eleva | elevó | إلى | عدد | ارتفع | بلغ | وصل | يبلغ | ليصل | ليبلغ | حصيلة | عن""",
+    "before": """ya | déjà | already | داخليا | the | a | an | of | to | at | has | have | had |
+        is | was | were | been | stands | stood | rose | risen | climbed | reached | increased |
+        jumped | grew | now | hit | number | numbered | numbers | people | persons | total |
+        totals | some | le | la | les | l' | de | du | des | à | est | s'élève | élève |
+        atteint | passé | el | los | las | del | al | asciende | ascendió | alcanza | alcanzó |
+        llega | llegó | es | ha | cifra | se | eleva | elevó | إلى | عدد | ارتفع | بلغ | وصل |
+        يبلغ | ليصل | ليبلغ | حصيلة | عن""",
 }
 _QUALIFIERS: dict[str, str] = {
     "nearly": """nearly | close to | près de | près d' | cerca de | قرابة | ما يقرب من | ما يقارب |
@@ -509,6 +510,6 @@ def format_figure(f: Figure) -> str:
         amount = f"{f.value:,} to {f.value_max:,}"
     else:
         amount = f"{f.value:,}" if f.exact else f"{f.value:,}+"
-    words = [f.kind.replace("_", " ") + ":", f.qualifier or "", amount, cast(str, f.unit)]
+    words = [f.kind.replace("_", " ") + ":", f.qualifier or "", amount, f.unit]
     text = " ".join(w for w in words if w)
     return text if f.exact else text + " (vague)"
