@@ -190,7 +190,7 @@ async def _run_once(app: App) -> int:
     feeds = app.config.feeds
     async with app.fetcher() as fetcher:
         outcomes = await asyncio.gather(*(app.pipeline.poll(fetcher, f) for f in feeds))
-    delivered = await asyncio.to_thread(app.pipeline.deliver, app.notifier, 10_000)
+    delivered = await asyncio.to_thread(app.pipeline.deliver, app.notifier, 100_000)
     by_status: dict[str, int] = {}
     for o in outcomes:
         by_status[o.status] = by_status.get(o.status, 0) + 1

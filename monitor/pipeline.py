@@ -28,6 +28,7 @@ from monitor.settings import Settings
 from monitor.store import AlertDraft, Store
 
 log = logging.getLogger("monitor.pipeline")
+DELIVERY_BATCH = 8  # deliveries claimed at once; each send is bounded by its channel's timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,15 +253,37 @@ class Pipeline:
 
     # --- delivery --------------------------------------------------------------------------
 
-    def deliver(self, notifier: Notifier, limit: int = 100) -> DeliveryOutcome:
-        """Send due deliveries; mark each sent only when the channel reported success."""
+    def deliver(
+        self, notifier: Notifier, limit: int = 1000, stop: Callable[[], bool] = lambda: False
+    ) -> DeliveryOutcome:
+        """Send due deliveries, up to `limit`; mark each sent only when the channel reported
+        success. Claims small batches so that a slow channel (Apprise waits 5.5 s between two
+        emails to one server) never outlives the claim's lease."""
+        total = DeliveryOutcome()
+        while total.sent + total.retried + total.failed < limit and not stop():
+            done = self._deliver_batch(notifier, min(DELIVERY_BATCH, limit), stop)
+            if done == DeliveryOutcome():
+                break
+            total = DeliveryOutcome(
+                total.sent + done.sent, total.retried + done.retried, total.failed + done.failed
+            )
+        return total
+
+    def _deliver_batch(
+        self, notifier: Notifier, limit: int, stop: Callable[[], bool]
+    ) -> DeliveryOutcome:
         now = self.clock()
-        lease = max(60.0, self.settings.lease / 5)
+        lease = max(DELIVERY_BATCH * 30.0, self.settings.lease)
         jobs = self.store.claim_deliveries(self.worker, now, lease, limit)
         known = {t.id: t for t in self.ruleset.config.channels.all_targets()}
         known[CONSOLE_TARGET.id] = CONSOLE_TARGET
         sent = retried = failed = 0
         for job in jobs:
+            if stop():  # hand the rest back at once rather than hold them until the lease ends
+                self.store.mark_retry(
+                    job.delivery_id, self.worker, "not sent: the monitor was stopping", now
+                )
+                continue
             target = known.get(job.target_id)
             if target is None:
                 self.store.mark_failed(

@@ -83,8 +83,10 @@ class Daemon:
                 _safe_url(self.app.settings.db_url),
             )
             await self.stop.wait()
-            self.scheduler.shutdown(wait=False)
+            # pause first: shutting down would cancel the running jobs at once
+            self.scheduler.pause()
             await self._drain()
+            self.scheduler.shutdown(wait=False)
         log.info("monitor stopped")
 
     def _request_stop(self, sig: signal.Signals) -> None:
@@ -153,7 +155,9 @@ class Daemon:
                 job.modify(next_run_time=_now())
 
     async def _deliver(self) -> None:
-        await asyncio.to_thread(self.app.pipeline.deliver, self.app.notifier)
+        await asyncio.to_thread(
+            self.app.pipeline.deliver, self.app.notifier, 1000, self.stop.is_set
+        )
 
     async def _watch(self) -> None:
         mtimes = self._config_mtimes()
@@ -192,6 +196,8 @@ class Daemon:
             log.warning(
                 "job %s missed its run time: the process was too busy or asleep", event.job_id
             )
+        elif event.code == EVENT_JOB_MAX_INSTANCES and event.job_id == "deliver":
+            log.debug("delivery still busy with the last batch")
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             log.warning("job %s still running at its next run time: run skipped", event.job_id)
 
