@@ -137,23 +137,39 @@ def find_places(sentences: Sequence[Sentence], gazetteer: Gazetteer) -> tuple[Pl
         entry = _resolve(mention, context, gazetteer)
         if entry is None:
             continue
-        named_in.setdefault(entry.id, set()).add(mention.sentence)
-        if entry.id in places:
-            continue
-        admin1 = gazetteer.get(entry.admin1_id) if entry.admin1_id else None
-        places[entry.id] = Place(
-            id=entry.id,
-            name=entry.name,
-            country_code=entry.country_code,
-            kind=entry.kind,
-            admin1=admin1.name if admin1 else None,
-            admin1_id=entry.admin1_id,
-            mention=mention.text,
-            sentence=mention.sentence,
-        )
+        for found, text in ((entry, mention.text), *_country_inside(entry, mention, gazetteer)):
+            named_in.setdefault(found.id, set()).add(mention.sentence)
+            if found.id in places:
+                continue
+            admin1 = gazetteer.get(found.admin1_id) if found.admin1_id else None
+            places[found.id] = Place(
+                id=found.id,
+                name=found.name,
+                country_code=found.country_code,
+                kind=found.kind,
+                admin1=admin1.name if admin1 else None,
+                admin1_id=found.admin1_id,
+                mention=text,
+                sentence=mention.sentence,
+            )
     return tuple(
         replace(place, mentions=tuple(sorted(named_in[place.id]))) for place in places.values()
     )
+
+
+def _country_inside(
+    entry: Entry, mention: _Mention, gazetteer: Gazetteer
+) -> list[tuple[Entry, str]]:
+    """The country a region's name contains, as a place of its own: 'South Lebanon' and
+    'جنوب لبنان' name Lebanon too. Only for regions: 'Port Sudan' and 'South Sudan' do not."""
+    if entry.kind != "region" or " " not in mention.key:
+        return []
+    for t in tokens(mention.text):
+        for key in word_keys(t.folded):
+            for c in gazetteer.candidates(key):
+                if c.kind == "country" and c.country_code == entry.country_code:
+                    return [(c, t.text)]
+    return []
 
 
 def _mentions(sentence: Sentence, gazetteer: Gazetteer, demonyms: list[str]) -> list[_Mention]:
@@ -172,7 +188,12 @@ def _mentions(sentence: Sentence, gazetteer: Gazetteer, demonyms: list[str]) -> 
             i = _demonym_at(toks, i, gazetteer, demonyms)
             continue
         end, key, candidates = found
-        if cased and not titled and end - i == 1 and _inside_a_name(toks, i, candidates, gazetteer):
+        if (
+            cased
+            and not titled
+            and end - i == 1
+            and _inside_a_name(sentence.text, toks, i, candidates, gazetteer)
+        ):
             i += 1
             continue
         text = sentence.text[toks[i].start : toks[end - 1].end]
@@ -220,14 +241,26 @@ _FEATURES = frozenset(
 
 
 def _inside_a_name(
-    toks: list[Token], i: int, candidates: tuple[Entry, ...], gazetteer: Gazetteer
+    text: str, toks: list[Token], i: int, candidates: tuple[Entry, ...], gazetteer: Gazetteer
 ) -> bool:
     """Whether a one-word city or region stands between capitalised words, as in a person's name
-    ('Vladimir Putin', 'Muqdad Miri', 'Mahmoud Abbas'). Countries are never dropped."""
+    ('Vladimir Putin', 'Muqdad Miri', 'Mahmoud Abbas'). Countries are never dropped, nor a name
+    set apart by punctuation ('in Abs, Hajjah governorate') or that starts the name of a
+    facility ('Juba Teaching Hospital')."""
     if any(c.kind == "country" for c in candidates):
         return False
-    before = toks[i - 1] if i > 0 else None
-    after = toks[i + 1] if i + 1 < len(toks) else None
+
+    def joined(a: int, b: int) -> bool:  # tokens a and b are separated by blanks or a hyphen
+        gap = text[toks[a].end : toks[b].start] if a >= 0 and b < len(toks) else ","
+        return not gap.replace("-", " ").strip()
+
+    before = toks[i - 1] if joined(i - 1, i) else None
+    after = toks[i + 1] if joined(i, i + 1) else None
+    j = i + 1
+    while j < min(len(toks), i + 4) and joined(j - 1, j) and toks[j].text[0].isupper():
+        if toks[j].folded in _FEATURES:
+            return False
+        j += 1
 
     def name_like(t: Token | None) -> bool:
         # a capitalised word that is neither a feature ('Hospital'), a common word nor a place
@@ -269,7 +302,7 @@ def _longest_at(
             candidates = gazetteer.candidates(key)
             if not candidates:
                 continue
-            if n == 1 and key in gazetteer.stopwords:
+            if n == 1 and not gazetteer.stopwords.isdisjoint(word_keys(span[0].folded)):
                 candidates = tuple(c for c in candidates if c.kind == "country")
                 if not candidates:
                     continue
@@ -299,11 +332,17 @@ def _capitalised(span: list[Token]) -> bool:
     any_capital = False
     for t in span:
         first = t.text[0]
-        if first.isupper() or is_arabic(t.text):
+        if first.isupper() or is_arabic(t.text) or _elided_capital(t.text):
             any_capital = True
         elif first.isalpha() and t.folded not in _PARTICLES:
             return False
     return any_capital
+
+
+def _elided_capital(word: str) -> bool:
+    """A capitalised word behind a French elision: "d'Ivoire", "l’Ouest"."""
+    head, _, rest = word.replace("’", "'").partition("'")
+    return len(head) <= 2 and rest[:1].isupper()
 
 
 def _region_hint(toks: list[Token], start: int, end: int) -> bool:
