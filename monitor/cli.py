@@ -115,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", default=None, help="SQLAlchemy URL (env MONITOR_DATABASE_URL)")
     p.set_defaults(handler=cmd_run)
 
+    p = sub.add_parser("health", parents=[common], help="exit 0 if the daemon is alive")
+    p.set_defaults(handler=cmd_health)
+
     p = sub.add_parser("check", parents=[common], help="validate all config; exit 1 on any error")
     p.set_defaults(handler=cmd_check)
 
@@ -210,6 +213,25 @@ async def _run_once(app: App) -> int:
     errors = [o for o in outcomes if o.status == "error"]
     if errors:
         log.warning("%d feed(s) failed this cycle; `monitor feeds` shows them", len(errors))
+    return 0
+
+
+# --- health ------------------------------------------------------------------------------------
+
+HEALTH_STALE = 180.0  # seconds without a heartbeat before the daemon counts as stuck
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.scheduler import heartbeat_age
+
+    age = heartbeat_age(settings.data_dir)
+    if age is None:
+        print(f"unhealthy: no heartbeat in {settings.data_dir} (is `monitor run` running?)")
+        return 1
+    if age > HEALTH_STALE:
+        print(f"unhealthy: last heartbeat {format_duration(age)} ago")
+        return 1
+    print(f"healthy: last heartbeat {format_duration(age)} ago")
     return 0
 
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from monitor.figures import format_figure
 from monitor.records import Article, Extraction, Figure, Match, Place, Sentence
 from monitor.rules import PlaceCondition, Rule
 from monitor.text import Token, fold, tokens, word_keys
@@ -141,7 +142,10 @@ class CompiledRules:
             matched = self._text_matches(c, doc)
             if not matched:
                 return None
-        places = _relevant_places(rule, ex.places, {doc.sentences[i].index for i, _ in matched})
+        where = {doc.sentences[i].index for i, _ in matched}
+        if figure is not None and figure.sentence >= 0:
+            where.add(figure.sentence)
+        places = _relevant_places(rule, ex.places, where)
         if rule.new_region and not places:
             return None
         return self._explain(c, doc, matched, figure, places, ex)
@@ -240,11 +244,13 @@ class CompiledRules:
         elif figure is not None:
             sentence = next((s.text for s in ex.sentences if s.index == figure.sentence), None)
         if figure is not None:
-            parts.append(f"figure {figure.kind} {figure.value:,} {figure.unit} ('{figure.phrase}')")
+            parts.append(f"figure {format_figure(figure)} ('{figure.phrase}')")
         if places:
             label = "new-region candidates" if rule.new_region else "places"
             shown = ", ".join(p.name for p in places[:6])
-            parts.append(f"{label} {shown}" + (f" (+{len(places) - 6} more)" if len(places) > 6 else ""))
+            parts.append(
+                f"{label} {shown}" + (f" (+{len(places) - 6} more)" if len(places) > 6 else "")
+            )
         return Match(
             rule_id=rule.id,
             rule_title=rule.title,

@@ -75,6 +75,7 @@ class Daemon:
                 name="watch config",
             )
             self.scheduler.start()
+            self._beat()
             log.info(
                 "monitor running: %d feeds, %d rules, worker %s, database %s",
                 len(self.app.config.feeds),
@@ -160,10 +161,20 @@ class Daemon:
         )
 
     async def _watch(self) -> None:
+        self._beat()
         mtimes = self._config_mtimes()
         if mtimes != self._mtimes:
             self._mtimes = mtimes
             self.reload("file change")
+
+    def _beat(self) -> None:
+        """Show `monitor health` that the scheduler is alive."""
+        path = heartbeat_path(self.app.settings.data_dir)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"{_now().isoformat()} {self.app.pipeline.worker}\n")
+        except OSError as exc:
+            log.warning("cannot write the heartbeat file %s: %s", path, exc)
 
     def _config_mtimes(self) -> dict[Path, float]:
         config_dir = self.app.settings.config_dir
@@ -200,6 +211,18 @@ class Daemon:
             log.debug("delivery still busy with the last batch")
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             log.warning("job %s still running at its next run time: run skipped", event.job_id)
+
+
+def heartbeat_path(data_dir: Path) -> Path:
+    return data_dir / "heartbeat"
+
+
+def heartbeat_age(data_dir: Path) -> float | None:
+    """Seconds since the daemon last showed it was alive; None when it never did."""
+    try:
+        return max(0.0, _now().timestamp() - heartbeat_path(data_dir).stat().st_mtime)
+    except OSError:
+        return None
 
 
 def _now() -> datetime:

@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor import yamlio
-from monitor.durations import parse_duration
+from monitor.durations import format_duration, parse_duration
 
 SETTINGS_FILE = "settings.yaml"
 
@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         None, description="gazetteer index cache; default DATA_DIR/cache"
     )
     user_agent: str = Field(
-        "humanitarian-monitor/0.1 (+https://github.com/humanitarian-monitor)",
+        "humanitarian-monitor/0.1 (news alert daemon; polls each feed at its set interval)",
         description="User-Agent of feed requests",
     )
     connect_timeout: float = Field(10, gt=0, description="seconds to connect to a feed server")
@@ -60,8 +60,10 @@ class Settings(BaseSettings):
     delivery_backoff_base: float = Field(30, gt=0, description="first wait after a failed send")
     delivery_backoff_cap: float = Field(3600, gt=0, description="longest wait between sends")
     lease: float = Field(300, gt=0, description="how long a worker's claim on work lasts")
-    worker_id: str = Field("", description="name of this worker in claims; default host:pid")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="")
+    worker_id: str = Field("", description="this worker's name in claims; default the host name")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
     log_format: Literal["text", "json"] = Field("text", description="log line format")
 
     @field_validator(
@@ -139,9 +141,18 @@ def load_settings(**overrides: Any) -> Settings:
 
 def settings_table() -> list[tuple[str, str, str]]:
     """(environment variable, default, description) for every setting: the README's table."""
+    durations = {
+        "default_interval", "max_age", "feed_backoff_base", "feed_backoff_cap",
+        "delivery_interval", "delivery_backoff_base", "delivery_backoff_cap", "lease",
+    }  # fmt: skip
     rows = []
     for name, info in Settings.model_fields.items():
         default = info.default
-        shown = default.as_posix() if isinstance(default, Path) else str(default)
+        if isinstance(default, Path):
+            shown = default.as_posix()
+        elif name in durations:
+            shown = format_duration(float(default))
+        else:
+            shown = "" if default is None else str(default)
         rows.append((f"MONITOR_{name.upper()}", shown, info.description or ""))
     return rows

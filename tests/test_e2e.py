@@ -52,7 +52,9 @@ SHELLED = Item(
     "Shelling hit a rural clinic near Bentiu overnight; two nurses were hurt.",
     "https://news.example.org/bentiu",
 )
-QUIET = Item("Market day", "Traders sold onions and tea in the square.", "https://news.example.org/q")
+QUIET = Item(
+    "Market day", "Traders sold onions and tea in the square.", "https://news.example.org/q"
+)
 
 
 class Daemon:
@@ -87,7 +89,9 @@ class Daemon:
 
 
 @pytest.fixture
-def world(tmp_path: Path, gazetteer_cache: Path) -> Iterator[tuple[FeedServer, SmtpServer, JsonSink, Daemon]]:
+def world(
+    tmp_path: Path, gazetteer_cache: Path
+) -> Iterator[tuple[FeedServer, SmtpServer, JsonSink, Daemon]]:
     with FeedServer() as feeds, SmtpServer() as smtp, JsonSink() as sink:
         config = tmp_path / "config"
         config.mkdir()
@@ -139,6 +143,11 @@ def test_daemon_delivers_survives_kill_and_outage_and_stops_cleanly(world: tuple
     assert mail.is_multipart()
     kinds = {part.get_content_type() for part in mail.walk()}
     assert {"text/plain", "text/html"} <= kinds
+
+    health = subprocess.run(
+        [sys.executable, "-m", "monitor", "health"], env=daemon.env, capture_output=True, text=True
+    )
+    assert health.returncode == 0, health.stdout + health.stderr
 
     # 2. a new item appears: its alert arrives within about one interval
     feeds.set("/wire.xml", rss([ATTACK, QUIET, DISPLACED]))

@@ -188,10 +188,14 @@ def test_broken_feed_does_not_stop_the_others(
     server.set("/good.xml", rss([ATTACK]))
     server.set("/bad.xml", "<html><body>Not a feed</body></html>", content_type="text/html")
     server.set("/down.xml", "oops", status=503, headers={"Retry-After": "120"})
-    app = make(_config_dir(tmp_path, server, {"good": "/good.xml", "bad": "/bad.xml", "down": "/down.xml"}))
+    app = make(
+        _config_dir(tmp_path, server, {"good": "/good.xml", "bad": "/bad.xml", "down": "/down.xml"})
+    )
     outcomes = {o.feed: o for o in _poll_all(app)}
     assert outcomes["good"].alerts == 1
-    assert outcomes["bad"].status == "error" and "not a readable feed" in (outcomes["bad"].error or "")
+    assert outcomes["bad"].status == "error" and "not a readable feed" in (
+        outcomes["bad"].error or ""
+    )
     assert outcomes["down"].status == "error" and "503" in (outcomes["down"].error or "")
     states = {s.name: s for s in app.store.feed_states()}
     assert states["down"].failures == 1

@@ -24,14 +24,10 @@ CASES = yamlio.load(ROOT / "tests" / "data" / "rule_cases.yaml")
 @pytest.fixture(scope="module")
 def shipped(shared_gazetteer: Gazetteer) -> dict[str, Analyzer]:
     config = load_config(ROOT / "config", {})
-    return {
-        r.id: Analyzer(Extractor(shared_gazetteer), compile_rules([r])) for r in config.rules
-    }
+    return {r.id: Analyzer(Extractor(shared_gazetteer), compile_rules([r])) for r in config.rules}
 
 
-@pytest.mark.parametrize(
-    "case", CASES, ids=[f"{c['rule']}-{i:02d}" for i, c in enumerate(CASES)]
-)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['rule']}-{i:02d}" for i, c in enumerate(CASES)])
 def test_shipped_rule_verdict(case: dict[str, Any], shipped: dict[str, Analyzer]) -> None:
     article = Article("t", None, None, "", case["text"], "", datetime.now(UTC))
     analysis = shipped[case["rule"]].analyse(article)
@@ -126,7 +122,9 @@ def test_none_vetoes_the_sentence() -> None:
 
 
 def test_feed_filters() -> None:
-    rules, _ = _rules("rules:\n  - id: a\n    any: [cholera]\n    feed_tags: [health]\n    notify: [t]\n")
+    rules, _ = _rules(
+        "rules:\n  - id: a\n    any: [cholera]\n    feed_tags: [health]\n    notify: [t]\n"
+    )
     compiled = compile_rules(rules)
     sentences = (Sentence("title", 0, "Cholera spreads"),)
     tagged = Article("f", None, None, "Cholera spreads", "", "", None, feed_tags=("health",))

@@ -1,0 +1,163 @@
+"""The command line, run in-process on real files: check, replay, test-rule, eval, status."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from tests.support.feedserver import FeedServer
+from tests.support.rss import Item, rss
+
+ROOT = Path(__file__).resolve().parent.parent
+
+STORY = Item(
+    "Strikes hit hospital in Idlib as fighting spreads",
+    "A hospital in Idlib was struck by warplanes on Monday. Nearly 45,000 people have been "
+    "displaced across Idlib province in a week, and clashes were reported near Hama.",
+    "https://news.example.org/idlib",
+    guid="story-1",
+)
+CALM = Item("Book fair opens", "A book fair opened in the capital.", "https://news.example.org/b")
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gazetteer_cache: Path) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    monkeypatch.setenv("MONITOR_CONFIG_DIR", str(config))
+    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(gazetteer_cache))
+    return config
+
+
+def test_check_passes_on_the_shipped_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    assert "config OK: 9 feeds, 3 rules" in capsys.readouterr().out
+
+
+def test_check_reports_every_problem_with_file_and_line(
+    _env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (_env / "feeds.yaml").write_text(
+        "feeds:\n  - name: a\n    url: ftp://x\n  - name: b\n    url: https://x.org/rss\n"
+        "    interval: 10 parsecs\n"
+    )
+    (_env / "channels.yaml").write_text(
+        "urls:\n  - json://${NOT_SET_ANYWHERE}/:\n      tag: alerts\n"
+    )
+    assert main(["check", "--config-dir", str(_env)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"{_env / 'feeds.yaml'}:3: feed url 'ftp://x' must be an http:// or https:// address" in err
+    )
+    assert f"{_env / 'feeds.yaml'}:6: not a duration" in err
+    assert f"{_env / 'channels.yaml'}:2:" in err and "NOT_SET_ANYWHERE" in err
+
+
+def test_replay_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss([STORY, CALM]))
+    assert main(["replay", "--json", str(feed)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    story, calm = (json.loads(line) for line in lines)
+    for key in ("guid", "link", "title", "feed", "rules", "figures", "places", "explain"):
+        assert key in story
+    assert story["guid"] == "story-1"
+    assert set(story["rules"]) >= {"health-care-attack", "displacement"}
+    displaced = [f for f in story["figures"] if f["kind"] == "displaced"]
+    assert [(f["value"], f["qualifier"]) for f in displaced] == [(45000, "nearly")]
+    names = {p["name"] for p in story["places"]}
+    assert any(n.startswith("Idlib") for n in names)
+    assert calm["rules"] == []
+
+
+def test_replay_reads_every_input_and_names_the_bad_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.xml"
+    good.write_text(rss([CALM]))
+    bad = tmp_path / "bad.xml"
+    bad.write_text("this is not a feed")
+    with FeedServer() as server:
+        server.set("/gone.xml", "gone", status=404)
+        code = main(
+            ["replay", str(bad), str(tmp_path / "missing.xml"), server.url("/gone.xml"), str(good)]
+        )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Book fair opens" in captured.out  # the good input was still read
+    assert f"{bad}: not a readable feed" in captured.err
+    assert "missing.xml: cannot read" in captured.err
+    assert "gone.xml: HTTP 404" in captured.err
+
+
+def test_replay_over_http(capsys: pytest.CaptureFixture[str]) -> None:
+    with FeedServer() as server:
+        server.set("/wire.xml", rss([STORY]))
+        assert main(["replay", server.url("/wire.xml")]) == 0
+    assert "FIRES health-care-attack" in capsys.readouterr().out
+
+
+def test_test_rule_explains(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test-rule", "health-care-attack", "Shelling struck the clinic in Goma."]) == 0
+    out = capsys.readouterr().out
+    assert "health-care-attack FIRES" in out
+    assert "Shelling" in out and "clinic" in out
+    assert main(["test-rule", "health-care-attack", "The clinic treated the wounded."]) == 0
+    assert "does not fire" in capsys.readouterr().out
+
+
+def test_test_rule_unknown_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test-rule", "no-such-rule", "text"]) == 1
+    assert "no rule 'no-such-rule'" in capsys.readouterr().err
+
+
+def test_eval_prints_scores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "set.jsonl"
+    data.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "lang": "en",
+                "text": STORY.text,
+                "rules": ["health-care-attack", "displacement"],
+                "displaced": {"value": 45000, "unit": "people"},
+                "places": ["Idlib"],
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "b", "lang": "en", "text": CALM.text, "rules": [], "places": []})
+        + "\n"
+    )
+    assert main(["eval", "--json", str(data)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["items"] == 2
+
+
+def test_run_once_then_status_commands(_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FeedServer() as server:
+        server.set("/wire.xml", rss([STORY, CALM]))
+        (_env / "feeds.yaml").write_text(
+            f"feeds:\n  - name: wire\n    url: {server.url('/wire.xml')}\n    interval: 5m\n"
+            f"  - name: dead\n    url: http://127.0.0.1:9/none.xml\n"
+        )
+        assert main(["run", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "Attack on health care" in out  # no channel configured: printed on standard output
+    assert main(["feeds"]) == 0
+    feeds = capsys.readouterr().out
+    assert "wire" in feeds and "dead" in feeds and "connection refused" in feeds
+    assert main(["alerts"]) == 0
+    alerts = capsys.readouterr().out
+    assert "health-care-attack" in alerts and "standard output: sent" in alerts
+
+
+def test_notify_test_without_channels_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["notify-test"]) == 0
+    out = capsys.readouterr().out
+    assert "Test notification" in out and "standard output: sent" in out
