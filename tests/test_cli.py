@@ -25,7 +25,7 @@ CALM = Item("Book fair opens", "A book fair opened in the capital.", "https://ne
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gazetteer_cache: Path) -> Path:
+def env_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gazetteer_cache: Path) -> Path:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
     monkeypatch.setenv("MONITOR_CONFIG_DIR", str(config))
@@ -40,22 +40,22 @@ def test_check_passes_on_the_shipped_config(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_check_reports_every_problem_with_file_and_line(
-    _env: Path, capsys: pytest.CaptureFixture[str]
+    env_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (_env / "feeds.yaml").write_text(
+    (env_config / "feeds.yaml").write_text(
         "feeds:\n  - name: a\n    url: ftp://x\n  - name: b\n    url: https://x.org/rss\n"
         "    interval: 10 parsecs\n"
     )
-    (_env / "channels.yaml").write_text(
+    (env_config / "channels.yaml").write_text(
         "urls:\n  - json://${NOT_SET_ANYWHERE}/:\n      tag: alerts\n"
     )
-    assert main(["check", "--config-dir", str(_env)]) == 1
+    assert main(["check", "--config-dir", str(env_config)]) == 1
     err = capsys.readouterr().err
     assert (
-        f"{_env / 'feeds.yaml'}:3: feed url 'ftp://x' must be an http:// or https:// address" in err
+        f"{env_config / 'feeds.yaml'}:3: feed url 'ftp://x' must be an http:// or https:// address" in err
     )
-    assert f"{_env / 'feeds.yaml'}:6: not a duration" in err
-    assert f"{_env / 'channels.yaml'}:2:" in err and "NOT_SET_ANYWHERE" in err
+    assert f"{env_config / 'feeds.yaml'}:6: not a duration" in err
+    assert f"{env_config / 'channels.yaml'}:2:" in err and "NOT_SET_ANYWHERE" in err
 
 
 def test_replay_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,10 +139,10 @@ def test_eval_prints_scores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert report["items"] == 2
 
 
-def test_run_once_then_status_commands(_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_once_then_status_commands(env_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with FeedServer() as server:
         server.set("/wire.xml", rss([STORY, CALM]))
-        (_env / "feeds.yaml").write_text(
+        (env_config / "feeds.yaml").write_text(
             f"feeds:\n  - name: wire\n    url: {server.url('/wire.xml')}\n    interval: 5m\n"
             f"  - name: dead\n    url: http://127.0.0.1:9/none.xml\n"
         )

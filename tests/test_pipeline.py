@@ -179,6 +179,7 @@ def test_old_entries_are_recorded_not_alerted(
     [outcome] = _poll_all(app)
     assert (outcome.new, outcome.alerts) == (1, 0)
     assert app.store.counts().articles == 1
+    assert app.pipeline.deliver(notifier).sent == 0
 
 
 def test_broken_feed_does_not_stop_the_others(
