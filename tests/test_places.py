@@ -58,6 +58,10 @@ def test_case(case: dict[str, Any], gazetteer: Gazetteer) -> None:
         ("El Fasher", "region:SD-DN"),
         ("Goma", "region:CD-NK"),
         ("Kharkiv", "region:UA-63"),
+        ("Gonaïves", "region:HT-AR"),
+        ("Jérémie", "region:HT-GA"),
+        ("Kaya", "region:BF-05"),
+        ("Djibo", "region:BF-12"),
     ],
 )
 def test_admin1_of_key_cities(text: str, region: str, gazetteer: Gazetteer) -> None:
