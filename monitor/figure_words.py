@@ -14,6 +14,16 @@ from __future__ import annotations
 # in '*' matches any word it begins; Arabic words also match without their attached prefixes.
 LEXICON: dict[str, str] = {
     "displaced": """abandon* their homes | left their homes | se refugiaron | refugiaron |
+        left their villages | left their towns | left their communities | left their land |
+        left the area | left the city | left the town | left the region | left the district |
+        crossed into | crossed the border | crossed over into | fled across | housed in |
+        sheltered in | staying in shelters | in evacuation cent* | in displacement camps |
+        hébergé* | dans des abris | centres d'hébergement | se refugi* | refugian | albergad* |
+        alojad* en albergues | en albergues | abandon* la ciudad | abandon* el pueblo |
+        abandon* la zona | abandon* sus pueblos | abandon* la región | ont dû quitter |
+        contraint* de quitter | obligé* de quitter | forcé* de quitter | ont quitté leur* |
+        tuvieron que salir | tuvieron que abandonar | huy* | مراكز إيواء | مراكز الإيواء |
+        مراكز ايواء | لجأ* | اضطر* إلى مغادرة | غادر* منازلهم | غادروا |
         مغادرة منازلهم | مغادرة منازل* | ترك منازلهم | out of their villages |
         out of their towns | from their villages | quitt* leur* foyer* | quitt* leur* maison* |
         quitt* leur* village* | quitt* leur* domicile* | abandon* sus casas |
@@ -45,13 +55,13 @@ LEXICON: dict[str, str] = {
         necesidad | requieren | بحاجة | يحتاج* | حاجة""",
     "people": """orang | warga | jiwa | menschen | personen | zivilisten | einwohner | people |
         persons | person | civilians | civilian | residents | inhabitants | individuals |
-        children | women | men | villagers | refugees | migrants | patients | others | more |
+        children | women | men | villagers | migrants | patients | others | more |
         palestinians | syrians | sudanese | gazans | afghans | rohingya | ukrainians |
         congolese | somalis | haitians | yemenis | lebanese | ethiopians | personnes | civils |
-        habitants | enfants | femmes | hommes | réfugiés | individus | résidents | autres |
-        personas | civiles | habitantes | niños | mujeres | hombres | refugiados | individuos |
+        habitants | enfants | femmes | hommes | individus | résidents | autres |
+        personas | civiles | habitantes | niños | mujeres | hombres | individuos |
         residentes | migrantes | otras | otros | vecinos | شخص* | أشخاص | مدني* | مواطن* |
-        فلسطيني* | سوري* | سوداني* | طفل* | أطفال | امرأة | نساء | لاجئ* | سكان | ساكن | فرد |
+        فلسطيني* | سوري* | سوداني* | طفل* | أطفال | امرأة | نساء | سكان | ساكن | فرد |
         أفراد | نسمة | آخرين | آخرون""",
     "households": """keluarga | familien | haushalte | families | family | households | household |
         familles | famille | ménages | foyers | familias | hogares | أسرة | أسر | عائلة |
@@ -72,6 +82,27 @@ LEXICON: dict[str, str] = {
         hospitales | camiones | aldeas | ataques | soldados | combatientes | منزل* | منازل |
         مبنى | مباني | مدارس | مدرسة | مستشفى* | مستشفيات | شاحنة | شاحنات | خيمة | خيام | قرية |
         قرى | غارات | غارة | صاروخ* | مقاتل* | جندي | جنود | عنصر* | مسلح*""",
+    # a counted noun that says the people are displaced unless another word says what happened
+    "refugees": "refugees | refugee | réfugiés | réfugiées | refugiados | refugiadas | لاجئ*",
+    # a share of the number that follows: '70% of the 2.1 million residents'
+    "share": """half | third | thirds | quarter | quarters | moitié | tiers | quart | mitad |
+        tercio | tercios | cuarto | نصف | ثلث | ثلثي | ربع""",
+    # a number said only as possible: 'could be forced to flee', 'at risk of displacement'
+    "hypothetical": """could | might | may | would | risk | risks | at risk | threat* | pourrai* |
+        pourrait | pourraient | risque* | menac* | podría* | podrían | riesgo | amenaz* |
+        مهدد* | معرض* | خطر | يهدد""",
+    # a number of an earlier time, of the same kind as the figure before it: 'down from 5.1 million'
+    "compared": """down from | up from | compared with | compared to | against | contre |
+        frente a | en comparación con | comparado con | مقارنة ب | مقارنة مع | مقابل |
+        the total to | total to | the total number to | le total à | el total a |
+        العدد الإجمالي إلى | المجموع إلى""",
+    # a change between two values, of which the second is the figure now
+    "change": """rose from | risen from | grew from | grown from | increased from | climbed from |
+        jumped from | fell from | dropped from | declined from | went from | passé de | pasó de |
+        aumentó de | ارتفع من""",
+    # before a kind word, the words that make what follows a tally: 'the number of displaced'
+    "count_of": """number of | numbers of | total of | nombre de | nombre d' | número de |
+        cifra de | total de | عدد | إجمالي""",
     "percent": """% | ٪ | per cent | percent | pour cent | por ciento | por cien | بالمئة |
         بالمائة | في المئة | في المائة""",
     "month": """january | february | march | april | may | june | july | august | september |
@@ -82,7 +113,7 @@ LEXICON: dict[str, str] = {
         مارس | أبريل | مايو | يونيو | يوليو | أغسطس | سبتمبر | أكتوبر | نوفمبر | ديسمبر | كانون |
         شباط | آذار | نيسان | أيار | حزيران | تموز | آب | أيلول | تشرين""",
     # words just before a number that make it a code, an age or a price, not a count
-    "veto_before": """aged | age | ages | âgé* | âgée* | edad | resolution | résolution |
+    "veto_before": """aged | age | ages | rp | idr | rupiah | âgé* | âgée* | edad | resolution | résolution |
         resolución | article | artículo | route | highway | road | no | phase | level |
         category | chapter | page | covid | flight | code | grade | brigade | division |
         battalion | unit | $ | € | £ | ¥ | usd | eur | gbp | us | rs | inr | عمر* | العمر |
@@ -95,7 +126,8 @@ LEXICON: dict[str, str] = {
     "after": """داخليا | tenido | dû | wurden | sind | waren | haben | mussten | have | has | had |
         been | be | being | were | was | are | is | now | already | also | reportedly |
         recently | newly | just | so | far | all | estimated | believed | thought | said |
-        reported | feared | likely | to | who | that | internally | forcibly | forced |
+        reported | feared | likely | to | who | that | désormais | actuellement | ahora |
+        حاليا | still | toujours | todavía | internally | forcibly | forced |
         compelled | made | left | become | became | ont | a | été | sont | est | étaient |
         avaient | se | déjà | contraint* | forcé* | obligé* | de | d' | à | han | ha | sido |
         fueron | fue | están | son | habían | vieron | tuvieron | que | obligad* | forzad* |
@@ -106,9 +138,11 @@ LEXICON: dict[str, str] = {
         dans | sur | vers | depuis | pendant | après | en | desde | durante | tras | hacia |
         dentro | في | خلال | بعد | منذ | داخل""",
     "tally": """stands | stood | rose | risen | climbed | reached | increased | jumped | grew |
+        exceeds | exceeded | surpassed | tops | topped | bringing | brings | brought | dépasse |
+        dépassé | dépassent | supera | superó | sobrepasa | تجاوز | يتجاوز | فاق | يفوق | تخطى |
         hit | numbered | totals | totalled | s'élève | élève | atteint | asciende | ascendió |
         alcanza | alcanzó | llega | llegó | ارتفع | بلغ | وصل | يبلغ | ليصل | ليبلغ""",
-    "before": """ya | déjà | already | داخليا | the | a | an | of | to | at | has | have | had |
+    "before": """ya | déjà | already | désormais | actuellement | ahora | حاليا | now | داخليا | the | a | an | of | to | at | has | have | had |
         is | was | were | been | stands | stood | rose | risen | climbed | reached | increased |
         jumped | grew | now | hit | number | numbered | numbers | people | persons | total |
         totals | some | le | la | les | l' | de | du | des | à | est | s'élève | élève |

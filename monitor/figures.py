@@ -23,6 +23,9 @@ from monitor.text import fold, is_arabic, word_keys
 KINDS: tuple[FigureKind, ...] = ("displaced", "killed", "injured", "missing", "affected", "in_need")
 
 _HYPHENS = {"-", "‐", "‑"}
+_THIS = {"this", "last", "past", "that", "ce", "cet", "cette", "este", "esta", "ese", "esa"}
+_RESTATE = {"or", "soit", "o", fold("أي")}  # 'N households, or M people'
+_LEAVE = {"left", "departed"}  # 'about 150,000 had already left.': displaced when nothing follows
 _WINDOW = 8  # tokens a trigger may stand from its number
 
 
@@ -141,15 +144,20 @@ class _Sentence:
 
     def aside_end(self, k: int) -> int | None:
         """The index closing an aside opened at toks[k] (', most of them children,' or a dash
-        pair) when nothing in it could change the reading: no count, kind, return or boundary."""
+        pair) when nothing in it could change the reading: no count, kind, return or boundary.
+        A count is allowed when the aside restates the one before: '2,000 households, or some
+        11,000 people, fled'."""
         opener = self.toks[k].text
         if opener != "," and not (opener in _HYPHENS | {"–", "—"} and not self.glued(k)):
             return None
+        restates = k + 1 < len(self.toks) and self.toks[k + 1].folded in _RESTATE
         for j in range(k + 1, min(len(self.toks), k + 10)):
             tok, cats = self.toks[j], self.cats(j)
             if tok.text == opener or (opener != "," and tok.text in _HYPHENS | {"–", "—"}):
                 return j
-            if j in self.quantity_at or _kind_of(cats) or {"return", "boundary"} & cats.keys():
+            if (j in self.quantity_at and not restates) or _kind_of(cats):
+                return None
+            if {"return", "boundary", "hypothetical"} & cats.keys():
                 return None
             if tok.kind == "punct" and tok.text not in _HYPHENS:
                 return None
@@ -223,6 +231,8 @@ class _Head:
     unit: FigureUnit
     kind: FigureKind | None  # set when the counted noun itself says the kind: '3,000 IDPs'
     next: int  # index of the first token after the counted noun phrase
+    default: FigureKind | None = None  # the kind when no other word says one: '6,000 refugees'
+    noun: bool = True  # whether a counted noun follows the number
 
 
 def _head(s: _Sentence, q: Quantity) -> _Head | None:
@@ -233,7 +243,7 @@ def _head(s: _Sentence, q: Quantity) -> _Head | None:
     while k < len(s.toks):
         tok, cats = s.toks[k], s.cats(k)
         if _joins_clauses(tok):
-            return _Head("people", None, k)
+            return _Head("people", None, k, noun=k > q.last + 1)
         found = _kind_of(cats)
         if found is not None:
             end = found[1]
@@ -245,22 +255,27 @@ def _head(s: _Sentence, q: Quantity) -> _Head | None:
             return None
         if "households" in cats:
             return _Head("households", None, cats["households"] + 1)
+        if "refugees" in cats:
+            return _Head("people", None, cats["refugees"] + 1, "displaced")
         if "people" in cats:
             return _Head("people", None, cats["people"] + 1)
         if tok.text in _HYPHENS or tok.folded in {"of", "de", "d'", "del", fold("من")}:
             k += 1
             continue
         if s.stops(k) or "after" in cats or "prep" in cats or spare == 0:
-            return _Head("people", None, k)
+            return _Head("people", None, k, noun=k > q.last + 1)
         spare -= 1  # an adjective or a name: '50,000 Syrian civilians'
         k += 1
-    return _Head("people", None, k)
+    return _Head("people", None, k, noun=k > q.last + 1)
 
 
-def _trigger_after(s: _Sentence, start: int) -> tuple[FigureKind, int] | None:
+def _trigger_after(s: _Sentence, start: int, lo: int) -> tuple[FigureKind, int] | None:
     """A kind word after the counted noun, with only auxiliaries, a short place or an aside
-    between."""
+    between. A count restating the one before it ('2,000 households, or 11,000 people, fled')
+    reads on past the comma that closes it."""
     spare, k, limit = 3, start, start + _WINDOW
+    if _restating(s, lo) and k < len(s.toks) and s.toks[k].text == ",":
+        k += 1
     while k < min(len(s.toks), limit):
         cats = s.cats(k)
         aside = s.aside_end(k)
@@ -273,6 +288,8 @@ def _trigger_after(s: _Sentence, start: int) -> tuple[FigureKind, int] | None:
         found = _kind_of(cats)
         if found is not None:
             return found
+        if s.toks[k].folded in _LEAVE and (k + 1 == len(s.toks) or _ends_clause(s, k + 1)):
+            return "displaced", k
         if s.stops(k) or "return" in cats or "nonpeople" in cats:
             return None
         k += 1
@@ -284,21 +301,38 @@ def _trigger_after(s: _Sentence, start: int) -> tuple[FigureKind, int] | None:
     return None
 
 
+def _ends_clause(s: _Sentence, k: int) -> bool:
+    tok = s.toks[k]
+    return (tok.kind == "punct" and tok.text not in _HYPHENS | {"'", "’"}) or _joins_clauses(tok)
+
+
+def _restating(s: _Sentence, lo: int) -> bool:
+    """Whether the count at toks[lo] opens with ', or': a restatement of the count before it."""
+    return lo > 1 and s.toks[lo - 1].folded in _RESTATE and s.toks[lo - 2].text == ","
+
+
 def _trigger_before(s: _Sentence, first: int) -> tuple[FigureKind, int] | None:
     """A kind word before the number, with only 'the number of ... has risen to' between."""
     # 'the number of people displaced by the conflict now stands at': other words are allowed
-    # only once a verb of tallying has been passed
-    spare, tally = 2, False
-    for k in range(first - 1, max(-1, first - 1 - _WINDOW), -1):
+    # once a verb of tallying has been passed, or when the kind word follows 'the number of'
+    # ('bringing the number of displaced in Nineveh this year to 9,000')
+    spare, tally, skip = 4, False, False
+    for k in range(first - 1, max(-1, first - 1 - _WINDOW - 2), -1):
         ending = s.ending_at(k)
         found = _kind_of(ending)
         if found is not None:
-            return found[0], found[1]
-        if s.stops(k) or "return" in ending or "nonpeople" in ending:
+            counted = found[1] > 0 and "count_of" in s.ending_at(found[1] - 1)
+            return (found[0], found[1]) if tally or spare == 4 or counted else None
+        # 'this year', 'last month': a time, not what is counted
+        skip = skip or ("nonpeople" in ending and k > 0 and s.toks[k - 1].folded in _THIS)
+        if skip:
+            skip = "nonpeople" in ending
+            continue
+        if s.stops(k) or {"return", "nonpeople", "hypothetical"} & ending.keys():
             return None
         tally = tally or "tally" in ending
         if "before" not in ending and "tally" not in ending and s.toks[k].text not in _HYPHENS:
-            if spare == 0 or not tally:
+            if spare == 0:
                 return None
             spare -= 1
     return None
@@ -328,6 +362,43 @@ def _returning(s: _Sentence, lo: int, hi: int) -> bool:
     return False
 
 
+def _share_of(s: _Sentence, first: int) -> bool:
+    """Whether the number is the base of a share: '70% of Gaza's 2.1 million residents'."""
+    for k in range(first - 1, max(0, first - 4), -1):
+        if s.toks[k].folded in {"of", "de", "des", "du", "del", fold("من")}:
+            before = s.ending_at(k - 1)
+            return "percent" in before or "share" in before
+        if s.stops(k):
+            return False
+    return False
+
+
+def _hypothetical(s: _Sentence, lo: int, hi: int) -> bool:
+    """Whether the figure is only feared: 'could be forced to flee', 'at risk of displacement'."""
+    if any(_maybe(s, k) for k in range(lo, hi + 1)):
+        return True
+    for k in range(lo - 1, max(-1, lo - 4), -1):
+        if s.stops(k):
+            return False
+        if "hypothetical" in s.ending_at(k) or _maybe(s, k):
+            return True
+    return False
+
+
+def _maybe(s: _Sentence, k: int) -> bool:
+    cats = s.cats(k)
+    # 'May' with a capital is the month: 'In May 2,000 people fled'
+    if "hypothetical" not in cats or ("month" in cats and s.toks[k].text[:1].isupper()):
+        return False
+    # 'may have died', 'could have fled': an uncertain estimate of what happened, not a fear
+    return k + 1 >= len(s.toks) or s.toks[k + 1].folded not in {"have", "avoir", "haber"}
+
+
+def _compared(s: _Sentence, lo: int) -> bool:
+    """Whether the number is an earlier value of the figure before it: 'down from 5.1 million'."""
+    return lo > 0 and "compared" in s.ending_at(lo - 1)
+
+
 def _postfix_qualifier(s: _Sentence, k: int) -> tuple[str | None, int]:
     """'3000 شخص على الأقل', '5,000 or more': a qualifier after the counted noun."""
     words = [t.folded for t in s.toks[k : k + 2]]
@@ -348,26 +419,32 @@ def figures_in(text: str, sentence: int = -1, language: str | None = None) -> li
             continue
         qualifier, lo = _qualifier(s, q)
         hi = head.next - 1
-        kind = head.kind
+        kind, unit = head.kind, head.unit
         if kind is None:
-            found = _trigger_after(s, head.next)
+            found = _trigger_after(s, head.next, lo)
             if found is not None:
                 kind, hi = found
         if kind is None:
             found = _trigger_before(s, lo)
             if found is not None:
                 kind, lo = found
-        if kind is None:
+        if kind is not None and head.kind is None and _share_of(s, q.first):
+            continue
+        if kind is None and out and _compared(s, lo):
+            kind, unit = out[-1].kind, unit if head.noun else out[-1].unit
+        kind = kind or head.default
+        if kind is None or _hypothetical(s, lo, hi):
             continue
         if kind == "displaced" and _returning(s, lo, hi):
             continue
+        value, value_max = q.value, q.value_max
+        if value_max is not None and q.first > 0 and "change" in s.ending_at(q.first - 1):
+            value, value_max = value_max, None  # 'grew from 1.2 million to 1.9 million'
         post, post_end = _postfix_qualifier(s, head.next)
         if qualifier is None and post is not None:
             qualifier, hi = post, max(hi, post_end)
         phrase = text[s.toks[lo].start : s.toks[hi].end]
-        out.append(
-            Figure(kind, q.value, head.unit, q.exact, qualifier, phrase, sentence, q.value_max)
-        )
+        out.append(Figure(kind, value, unit, q.exact, qualifier, phrase, sentence, value_max))
     return out
 
 

@@ -93,6 +93,7 @@ _UNITS_AR = (
     ("ثلاثون", 30), ("ثلاثين", 30), ("أربعون", 40), ("أربعين", 40), ("خمسون", 50), ("خمسين", 50),
     ("ستون", 60), ("ستين", 60), ("سبعون", 70), ("سبعين", 70), ("ثمانون", 80), ("ثمانين", 80),
     ("تسعون", 90), ("تسعين", 90), ("مئتان", 200), ("مئتين", 200), ("مائتان", 200), ("مائتين", 200),
+    ("مئتي", 200), ("مائتي", 200),
     ("ثلاثمئة", 300), ("ثلاثمائة", 300), ("أربعمئة", 400), ("أربعمائة", 400), ("خمسمئة", 500),
     ("خمسمائة", 500), ("ستمئة", 600), ("ستمائة", 600), ("سبعمئة", 700), ("سبعمائة", 700),
     ("ثمانمئة", 800), ("ثمانمائة", 800), ("تسعمئة", 900), ("تسعمائة", 900),
@@ -121,16 +122,16 @@ _VAGUE = (
     ("several thousand", 2000), ("several hundred", 200), ("several million", 2 * 10**6),
     ("a few thousand", 2000), ("a few hundred", 200), ("several dozen", 24),
     ("centaines de milliers", 200_000), ("dizaines de milliers", 20_000), ("milliers", 2000),
-    ("centaines", 200), ("dizaines", 20), ("plusieurs milliers", 2000),
+    ("centaines", 200), ("dizaines", 24), ("plusieurs milliers", 2000),
     ("plusieurs centaines", 200), ("quelques milliers", 2000), ("une dizaine", 10),
     ("une vingtaine", 20), ("une centaine", 100), ("un millier", 1000),
     ("cientos de miles", 200_000), ("centenares de miles", 200_000), ("decenas de miles", 20_000),
     ("miles", 2000), ("cientos", 200), ("centenares", 200), ("millones", 2 * 10**6),
-    ("decenas", 20), ("docenas", 24), ("varios miles", 2000), ("varios cientos", 200),
+    ("decenas", 24), ("docenas", 24), ("varios miles", 2000), ("varios cientos", 200),
     ("una decena", 10), ("una veintena", 20), ("un centenar", 100), ("un millar", 1000),
     ("مئات الآلاف", 200_000), ("مئات آلاف", 200_000), ("عشرات الآلاف", 20_000),
     ("عشرات آلاف", 20_000), ("آلاف", 2000), ("الآلاف", 2000), ("مئات", 200), ("ملايين", 2 * 10**6),
-    ("عشرات", 20),
+    ("عشرات", 24),  # 'dozens' as English reports render it, like the labelled sets
 )  # fmt: skip
 _EXACT_PHRASES = (
     ("half a million", 500_000), ("a dozen", 12), ("une douzaine", 12), ("una docena", 12),
@@ -425,6 +426,20 @@ def _range_end(toks: list[Tok], first: int, x: _Num, language: str | None) -> _N
     return _parse_one(toks, j + 1, language)
 
 
+def _and_more(toks: list[Tok], x: _Num, language: str | None) -> _Num:
+    """Arabic joins the parts of a number with 'و' written against digits: 'مليون و200 ألف' is
+    1,200,000. The part after it must be smaller than the scale word before it."""
+    j = x.last + 1
+    if x.scale < 1000 or j + 1 >= len(toks) or toks[j].folded != "و":
+        return x
+    if toks[j + 1].kind != "num" or toks[j].end != toks[j + 1].start:
+        return x
+    y = _parse_digits(toks, j + 1, language)
+    if y is None or y.value >= x.scale:
+        return x
+    return _Num(x.value + y.value, x.exact, x.scale, y.last, False)
+
+
 def find_quantities(text: str, language: str | None = None) -> list[Quantity]:
     """Every quantity in the text, left to right, ranges joined ('3 to 5 million').
 
@@ -445,6 +460,7 @@ def quantities_in(toks: list[Tok], language: str | None) -> list[Quantity]:
         if x is None:
             i += 1
             continue
+        x = _and_more(toks, x, language)
         low, high, first, last, exact = x.value, None, i, x.last, x.exact
         y = _range_end(toks, i, x, language)
         if y is not None:
