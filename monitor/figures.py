@@ -380,13 +380,13 @@ def _hypothetical(s: _Sentence, lo: int, hi: int) -> bool:
     for k in range(lo - 1, max(-1, lo - 4), -1):
         if s.stops(k):
             return False
-        if "hypothetical" in s.ending_at(k) or _maybe(s, k):
+        if _maybe(s, k):
             return True
     return False
 
 
 def _maybe(s: _Sentence, k: int) -> bool:
-    cats = s.cats(k)
+    cats = s.cats(k) | s.ending_at(k)
     # 'May' with a capital is the month: 'In May 2,000 people fled'
     if "hypothetical" not in cats or ("month" in cats and s.toks[k].text[:1].isupper()):
         return False

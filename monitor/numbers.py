@@ -361,7 +361,7 @@ def _parse_words(toks: list[Tok], i: int, language: str | None) -> _Num | None:
         elif kind == "fixed":
             if seen:
                 break
-            total, last = v, j
+            total, largest, last = v, v // 2, j  # the dual of its scale word: 'مليونان'
             break
         elif kind == "unit":
             # 'quatre-vingt(s)' is four twenties
