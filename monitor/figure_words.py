@@ -92,7 +92,7 @@ LEXICON: dict[str, str] = {
         pourrait | pourraient | risque* | menac* | podría* | podrían | riesgo | amenaz* |
         مهدد* | معرض* | خطر | يهدد""",
     # a number of an earlier time, of the same kind as the figure before it: 'down from 5.1 million'
-    "compared": """down from | up from | compared with | compared to | against | contre |
+    "compared": """down from | up from | compared with | compared to | as against | contre seulement |
         frente a | en comparación con | comparado con | مقارنة ب | مقارنة مع | مقابل |
         the total to | total to | the total number to | le total à | el total a |
         العدد الإجمالي إلى | المجموع إلى""",

@@ -5,8 +5,10 @@ clause, with a few explicit shapes and nothing looser:
   NUMBER [people|families] [have been|were|...] TRIGGER   '50,000 people have been displaced'
   NUMBER TRIGGER-NOUN                                     '3,000 IDPs', '50 ألف نازح', '20 muertos'
   TRIGGER [the number ... rose to] NUMBER                 'displacing 50,000', 'نزح نحو 50 ألفا'
-A quantity that counts money, years, troops, percentages or ages, or that sits in a return context,
-gives no figure. Precision comes first: a missed figure costs less than an invented one.
+and, for a number nothing else explains: refugees are displaced ('95,000 refugees'); 'down from N'
+and 'bringing the total to N' take the kind of the figure before them. A quantity that counts
+money, years, troops, percentages or ages, that is the base of a share ('70% of the 2.1 million'),
+that is only feared ('could be forced to flee') or that sits in a return context gives no figure. Precision comes first: a missed figure costs less than an invented one.
 """
 
 from __future__ import annotations
