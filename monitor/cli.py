@@ -33,7 +33,7 @@ from monitor.extract import Extractor
 from monitor.fetch import Fetcher
 from monitor.figures import format_figure
 from monitor.match import compile_rules
-from monitor.notify import CONSOLE_TARGET
+from monitor.notify import CONSOLE_TARGET, SecretMaskFilter
 from monitor.parse import FeedParseError, parse_feed
 from monitor.records import AlertMessage, Article, FeedSpec
 from monitor.settings import Settings, load_settings
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except YamlError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings)
+    args.mask_filter = setup_logging(settings)
     try:
         result: int = args.handler(args, settings)
         return result
@@ -158,26 +158,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_config(settings: Settings) -> Config:
+def _load_config(settings: Settings, args: argparse.Namespace) -> Config:
+    """The config, with its secrets added to the log filter so no log line shows them."""
     config = load_config(settings.config_dir, os.environ, settings.default_interval)
+    mask_filter: SecretMaskFilter | None = getattr(args, "mask_filter", None)
+    if mask_filter is not None:
+        mask_filter.update(config.channels.secrets())
     for problem in config.problems:
         log.warning("%s", problem)
     return config
 
 
-def _build(settings: Settings) -> App:
-    config = _load_config(settings)
+def _build(settings: Settings, args: argparse.Namespace) -> App:
+    config = _load_config(settings, args)
     try:
-        return build(settings, config=config)
+        app = build(settings, config=config)
     except OSError as exc:
         raise CliError(f"cannot open the database {settings.db_url}: {exc}") from exc
+    app.mask_filter = getattr(args, "mask_filter", None)
+    return app
 
 
 # --- run ---------------------------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    app = _build(settings)
+    app = _build(settings, args)
     try:
         if args.once:
             return asyncio.run(_run_once(app))
@@ -274,7 +280,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         store.close()
     try:
-        configured = [f.name for f in _load_config(settings).feeds]
+        configured = [f.name for f in _load_config(settings, args).feeds]
     except ConfigError:
         configured = []
     names = configured + sorted(n for n in states if n not in configured)
@@ -352,7 +358,7 @@ def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
 def cmd_notify_test(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.app import Dispatcher
 
-    config = _load_config(settings)
+    config = _load_config(settings, args)
     targets = config.channels.targets(args.tag) if args.tag else config.channels.all_targets()
     if not targets:
         if args.tag:
@@ -393,7 +399,7 @@ def _analyzer(settings: Settings, config: Config) -> Analyzer:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    config = _load_config(settings)
+    config = _load_config(settings, args)
     analyzer = _analyzer(settings, config)
     failed = 0
     out = sys.stdout
@@ -479,7 +485,7 @@ def _print_analysis(article: Article, analysis: Any, out: TextIO) -> None:
 
 
 def cmd_test_rule(args: argparse.Namespace, settings: Settings) -> int:
-    config = _load_config(settings)
+    config = _load_config(settings, args)
     rule = config.rule(args.rule_id)
     if rule is None:
         known = ", ".join(r.id for r in config.rules)
@@ -532,7 +538,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         items = load_labelled(args.file)
     except LabelledSetError as exc:
         raise CliError(str(exc)) from exc
-    config = _load_config(settings)
+    config = _load_config(settings, args)
     analyzer = _analyzer(settings, config)
     report = evaluate(items, lambda item: predict(analyzer, item), EVALUATED_RULES)
     if args.json:
