@@ -1,0 +1,62 @@
+"""Storage: articles and their dedup keys, alerts, the delivery outbox, feed state, rule memory.
+
+The only package that imports SQLModel / SQLAlchemy. SQLite (WAL) by default; the models use no
+SQLite-only SQL, so the same code runs on PostgreSQL with several workers. Every claim (of a feed,
+of a delivery) is a single UPDATE ... WHERE <state/lease condition>; its rowcount says who won.
+
+The store never reads a clock: every time is a UTC-aware datetime passed in by the caller, and
+every time read back is UTC-aware (SQLite keeps no offset, so it is restored on read).
+
+The package: tables (the SQLModel tables), records (what the store takes and hands out), engine
+(connection set-up, schema version and migrations), base (sessions and upsert), and the Store's
+parts by responsibility: articles (dedup commit and rule memory), feeds, outbox and status.
+"""
+
+from monitor.store.engine import MIGRATIONS, SCHEMA_VERSION, Migration, StoreError
+from monitor.store.records import (
+    DELIVERY_STATES,
+    AlertDraft,
+    AlertStatus,
+    Counts,
+    DeliveryJob,
+    DeliveryState,
+    DeliveryStatus,
+    FeedState,
+)
+from monitor.store.store import Store
+from monitor.store.tables import (
+    AlertRow,
+    ArticleKeyRow,
+    ArticleRow,
+    DeliveryRow,
+    FeedStateRow,
+    RegionSeenRow,
+    RuleFireRow,
+    RuleStateRow,
+    SchemaVersionRow,
+)
+
+__all__ = [
+    "DELIVERY_STATES",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "AlertDraft",
+    "AlertRow",
+    "AlertStatus",
+    "ArticleKeyRow",
+    "ArticleRow",
+    "Counts",
+    "DeliveryJob",
+    "DeliveryRow",
+    "DeliveryState",
+    "DeliveryStatus",
+    "FeedState",
+    "FeedStateRow",
+    "Migration",
+    "RegionSeenRow",
+    "RuleFireRow",
+    "RuleStateRow",
+    "SchemaVersionRow",
+    "Store",
+    "StoreError",
+]

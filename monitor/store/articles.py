@@ -1,0 +1,165 @@
+"""Articles and their dedup keys, committed with their alerts in one transaction; rule memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from monitor.records import Article
+from monitor.store.base import StoreBase
+from monitor.store.records import AlertDraft
+from monitor.store.tables import (
+    AlertRow,
+    ArticleKeyRow,
+    ArticleRow,
+    DeliveryRow,
+    RegionSeenRow,
+    RuleFireRow,
+    RuleStateRow,
+)
+
+
+def _payload(article: Article, draft: AlertDraft) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "rule_title": draft.rule_title,
+        "article_title": article.title,
+        "source": article.feed,
+        "link": article.link,
+        "sentence": draft.sentence,
+        "terms": list(draft.terms),
+        "published": article.published.astimezone(UTC).isoformat() if article.published else None,
+        "explain": draft.explain,
+        "figure": draft.figure,
+        "places": list(draft.places),
+    }
+
+
+class ArticleStore(StoreBase):
+    """Articles, their keys, alerts and deliveries; when rules fired and which places they saw."""
+
+    def known(self, keys: Sequence[str]) -> bool:
+        """True when any of the keys is already stored. A cheap pre-check, not the guarantee."""
+        if not keys:
+            return False
+        with self._read() as s:
+            stmt = select(ArticleKeyRow.key).where(col(ArticleKeyRow.key).in_(list(keys))).limit(1)
+            return s.exec(stmt).first() is not None
+
+    def commit_article(
+        self,
+        article: Article,
+        keys: Sequence[str],
+        *,
+        fetched_at: datetime,
+        alerted: bool,
+        alerts: Sequence[AlertDraft],
+        regions: Sequence[tuple[str, str]],
+        now: datetime,
+    ) -> int | None:
+        """Store the article, its keys, alerts, their pending deliveries, cooldowns and regions.
+
+        One transaction: all of it or nothing. Returns the article id, or None when any key was
+        already stored (a duplicate: nothing is written). Any other failure rolls back and raises.
+        Two targets with the same id in one alert are a caller bug and raise IntegrityError.
+        """
+        unique_keys = list(dict.fromkeys(keys))
+        if not unique_keys:
+            raise ValueError("an article needs at least one dedup key")
+        with self._write() as s:
+            row = ArticleRow(
+                feed=article.feed,
+                guid=article.guid,
+                link=article.link,
+                title=article.title,
+                published=article.published,
+                fetched_at=fetched_at,
+                alerted=alerted,
+            )
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            article_id = row.id
+            try:
+                s.add_all([ArticleKeyRow(key=k, article_id=article_id) for k in unique_keys])
+                s.flush()
+            except IntegrityError:
+                s.rollback()
+                return None
+            for draft in alerts:
+                alert = AlertRow(
+                    article_id=article_id,
+                    rule_id=draft.rule_id,
+                    severity=draft.severity,
+                    created_at=now,
+                    cooldown_key=draft.cooldown_key,
+                    payload=_payload(article, draft),
+                )
+                s.add(alert)
+                s.flush()
+                assert alert.id is not None
+                s.add_all(
+                    [
+                        DeliveryRow(
+                            alert_id=alert.id,
+                            target_id=target_id,
+                            target_label=label,
+                            next_attempt_at=now,
+                        )
+                        for target_id, label in draft.targets
+                    ]
+                )
+                self._upsert(
+                    s,
+                    RuleFireRow,
+                    {
+                        "rule_id": draft.rule_id,
+                        "cooldown_key": draft.cooldown_key,
+                        "last_fired": now,
+                    },
+                    ("rule_id", "cooldown_key"),
+                    {"last_fired": now},
+                )
+            for rule_id, place_id in dict.fromkeys(regions):
+                self._upsert(
+                    s,
+                    RegionSeenRow,
+                    {"rule_id": rule_id, "place_id": place_id, "first_seen": now, "last_seen": now},
+                    ("rule_id", "place_id"),
+                    {"last_seen": now},
+                )
+            s.flush()
+        return article_id
+
+    # --- rule memory ---------------------------------------------------------------------------
+
+    def last_fired(self, rule_id: str, cooldown_key: str) -> datetime | None:
+        """When an alert of this rule with this cooldown key was last stored."""
+        with self._read() as s:
+            row = s.get(RuleFireRow, (rule_id, cooldown_key))
+            return row.last_fired if row else None
+
+    def regions_last_seen(self, rule_id: str, place_ids: Sequence[str]) -> dict[str, datetime]:
+        """When this rule last saw each of the places; places it never saw are absent."""
+        if not place_ids:
+            return {}
+        with self._read() as s:
+            stmt = select(RegionSeenRow).where(
+                col(RegionSeenRow.rule_id) == rule_id,
+                col(RegionSeenRow.place_id).in_(list(place_ids)),
+            )
+            return {r.place_id: r.last_seen for r in s.exec(stmt)}
+
+    def rule_first_active(self, rule_id: str, now: datetime) -> datetime:
+        """When the rule was first seen; records now if it never was."""
+        with self._write() as s:
+            self._upsert(
+                s, RuleStateRow, {"rule_id": rule_id, "first_active": now}, ("rule_id",), None
+            )
+            row = s.get(RuleStateRow, rule_id)
+            assert row is not None
+            return row.first_active
