@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.analysis import Analyzer
-from monitor.cli import EVALUATED_RULES, predict
+from monitor.commands.analysis import EVALUATED_RULES, predict
 from monitor.config import load_config
 from monitor.evaluate import Report, evaluate, format_report, load_labelled
 from monitor.extract import Extractor
