@@ -3,39 +3,19 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support.feedserver import FeedServer
+from tests.conftest import E2E_INTERVAL
 from tests.support.rss import Item, rss
-from tests.support.sink import JsonSink
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.e2e
 
-INTERVAL = 2  # seconds between polls of the test feed
-
-RULES = """rules:
-  - id: health-care-attack
-    title: Attack on health care
-    severity: high
-    all:
-      facility: [hospital*, clinic*]
-      attack: [struck, shell*, bomb*]
-    notify: [alerts]
-  - id: displacement
-    title: Large displacement
-    severity: high
-    figure: {kind: displaced, at_least: 10000}
-    notify: [alerts]
-"""
+INTERVAL = E2E_INTERVAL
 
 ATTACK = Item(
     "Hospital struck in Kadugli",
@@ -55,75 +35,6 @@ SHELLED = Item(
 QUIET = Item(
     "Market day", "Traders sold onions and tea in the square.", "https://news.example.org/q"
 )
-
-
-class Daemon:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "monitor", "run"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(10)
-
-    def terminate(self) -> tuple[int, float]:
-        assert self.proc is not None
-        began = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(15)
-        return code, time.monotonic() - began
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@pytest.fixture
-def world(
-    tmp_path: Path, gazetteer_cache: Path
-) -> Iterator[tuple[FeedServer, SmtpServer, JsonSink, Daemon]]:
-    with FeedServer() as feeds, SmtpServer() as smtp, JsonSink() as sink:
-        config = tmp_path / "config"
-        config.mkdir()
-        (config / "feeds.yaml").write_text(
-            f"feeds:\n  - name: Test wire\n    url: {feeds.url('/wire.xml')}\n    interval: {INTERVAL}\n"
-        )
-        (config / "rules.yaml").write_text(RULES)
-        (config / "channels.yaml").write_text(
-            "version: 1\nurls:\n"
-            f"  - {smtp.url()}:\n      tag: alerts\n"
-            f"  - {sink.url}:\n      tag: alerts\n"
-        )
-        env = {
-            **os.environ,
-            "MONITOR_CONFIG_DIR": str(config),
-            "MONITOR_DATA_DIR": str(tmp_path / "data"),
-            "MONITOR_CACHE_DIR": str(gazetteer_cache),
-            "MONITOR_DELIVERY_INTERVAL": "1",
-            "MONITOR_DELIVERY_BACKOFF_BASE": "1",
-            "MONITOR_DELIVERY_BACKOFF_CAP": "2",
-            "MONITOR_FEED_BACKOFF_BASE": "1",
-            "MONITOR_JITTER": "0",
-            "MONITOR_WORKER_ID": "e2e",
-            "MONITOR_LOG_LEVEL": "INFO",
-        }
-        daemon = Daemon(env, tmp_path / "daemon.log")
-        try:
-            yield feeds, smtp, sink, daemon
-        finally:
-            if daemon.proc is not None and daemon.proc.poll() is None:
-                daemon.proc.kill()
-                daemon.proc.wait(10)
 
 
 def _subjects(smtp: SmtpServer) -> list[str]:
