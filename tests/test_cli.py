@@ -53,7 +53,8 @@ def test_check_reports_every_problem_with_file_and_line(
     assert main(["check", "--config-dir", str(env_config)]) == 1
     err = capsys.readouterr().err
     assert (
-        f"{env_config / 'feeds.yaml'}:3: feed url 'ftp://x' must be an http:// or https:// address" in err
+        f"{env_config / 'feeds.yaml'}:3: feed url 'ftp://x' must be an http:// or https:// address"
+        in err
     )
     assert f"{env_config / 'feeds.yaml'}:6: not a duration" in err
     assert f"{env_config / 'channels.yaml'}:2:" in err and "NOT_SET_ANYWHERE" in err
@@ -140,7 +141,9 @@ def test_eval_prints_scores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert report["items"] == 2
 
 
-def test_run_once_then_status_commands(env_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_once_then_status_commands(
+    env_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with FeedServer() as server:
         server.set("/wire.xml", rss([STORY, CALM]))
         (env_config / "feeds.yaml").write_text(
@@ -187,3 +190,21 @@ def test_secrets_never_reach_output_or_logs(
     assert "FAILED" in captured.out
     assert secret not in captured.out
     assert secret not in captured.err
+
+
+def test_check_warns_about_unknown_places(
+    env_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (env_config / "rules.d").mkdir()
+    (env_config / "rules.d" / "sahel.yaml").write_text(
+        "rules:\n  - id: sahel\n    any: [attack]\n    places: {include: [Mali, Burkina Fasso, region:SY-ID]}\n"
+        "    notify: [alerts]\n"
+    )
+    assert main(["check"]) == 0  # a warning, not an error
+    err = capsys.readouterr().err
+    assert (
+        f"{env_config / 'rules.d' / 'sahel.yaml'}:2: warning: rule 'sahel': place 'Burkina Fasso'"
+        in err
+    )
+    assert "'Mali'" not in err
+    assert "SY-ID" not in err

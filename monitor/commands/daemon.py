@@ -7,12 +7,16 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Sequence
 
-from monitor.app import App
+from monitor.app import App, load_gazetteer
 from monitor.commands.common import build_app
 from monitor.config import ConfigError, load_config
 from monitor.durations import format_duration
+from monitor.gazetteer import Gazetteer
+from monitor.rules import Problem, Rule
 from monitor.settings import Settings
+from monitor.text import tokens
 
 # --- run ---------------------------------------------------------------------------------------
 
@@ -81,6 +85,33 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 # --- check -------------------------------------------------------------------------------------
 
 
+def place_problems(rules: Sequence[Rule], gazetteer: Gazetteer) -> list[Problem]:
+    """Warnings for place filters that name no place the gazetteer knows (a typo would make
+    an include filter never match, or an exclude filter never exclude)."""
+    out = []
+    for rule in rules:
+        if rule.places is None:
+            continue
+        for selector in (*rule.places.include, *rule.places.exclude):
+            s = selector.strip()
+            if ":" in s:
+                known = gazetteer.get(s) is not None
+            elif len(s) == 2 and s.isalpha() and s.isupper():
+                known = gazetteer.get(f"country:{s}") is not None
+            else:
+                known = bool(gazetteer.candidates(" ".join(t.folded for t in tokens(s))))
+            if not known:
+                out.append(
+                    Problem(
+                        rule.source,
+                        rule.line,
+                        f"rule '{rule.id}': place '{s}' is not in the gazetteer",
+                        "warning",
+                    )
+                )
+    return out
+
+
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     try:
         config = load_config(settings.config_dir, os.environ, settings.default_interval)
@@ -90,7 +121,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         errors = sum(1 for p in exc.problems if p.level == "error")
         print(f"{errors} error(s) in {settings.config_dir}", file=sys.stderr)
         return 1
-    for problem in config.problems:
+    problems = list(config.problems)
+    if any(r.places for r in config.rules):
+        problems += place_problems(config.rules, load_gazetteer(settings))
+    for problem in problems:
         print(problem, file=sys.stderr)
     targets = config.channels.all_targets()
     print(
