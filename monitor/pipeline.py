@@ -36,7 +36,7 @@ class FeedOutcome:
     """What one poll of one feed did."""
 
     feed: str
-    status: str  # ok / not_modified / error / busy (another worker has it) / waiting (backoff)
+    status: str  # ok / not_modified / error / busy (another worker) / waiting (backoff) / stopped
     entries: int = 0
     new: int = 0
     alerts: int = 0
@@ -50,6 +50,7 @@ class ArticleOutcome:
     matches: tuple[Match, ...] = ()
     alerts: int = 0
     held: tuple[str, ...] = ()
+    failed: bool = False  # an unexpected error: logged, not stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class Pipeline:
         # Extraction is CPU work under the GIL: one article at a time, off the event loop.
         self._ingest_lock = asyncio.Lock()
         self._activation: dict[str, datetime] = {}
+        self.stopping = False  # set by the daemon on SIGTERM: stop between articles
 
     def use(self, ruleset: Ruleset) -> None:
         """Switch to a new config (on reload); work in progress finishes with the old one."""
@@ -137,8 +139,16 @@ class Pipeline:
             log.warning("feed %s: %s", feed.name, parsed.warning)
         async with self._ingest_lock:
             outcomes = await asyncio.to_thread(self.ingest, parsed.articles)
-        new = sum(1 for o in outcomes if not o.duplicate)
+        new = sum(1 for o in outcomes if not o.duplicate and not o.failed)
         alerts = sum(o.alerts for o in outcomes)
+        if len(outcomes) < len(parsed.articles):  # stopped part-way: fetch it all again next time
+            log.info(
+                "feed %s: stopped after %d of %d entries",
+                feed.name,
+                len(outcomes),
+                len(parsed.articles),
+            )
+            return FeedOutcome(feed.name, "stopped", len(parsed.articles), new, alerts)
         self.store.record_fetch_success(
             feed.name,
             self.clock(),
@@ -181,7 +191,23 @@ class Pipeline:
         return FeedOutcome(feed.name, "error", error=error)
 
     def ingest(self, articles: Iterable[Article]) -> list[ArticleOutcome]:
-        return [self.process_article(a) for a in articles]
+        """Process articles one by one. One that fails with an unexpected error (a bug) is
+        logged with its traceback and skipped, so the rest of the feed still gets through.
+        Stops between articles once `stopping` is set."""
+        outcomes = []
+        for article in articles:
+            if self.stopping:
+                break
+            try:
+                outcomes.append(self.process_article(article))
+            except Exception:
+                log.exception(
+                    "article %r (%s) could not be processed: skipped",
+                    article.title[:80],
+                    article.link or article.guid,
+                )
+                outcomes.append(ArticleOutcome(duplicate=False, failed=True))
+        return outcomes
 
     def process_article(self, article: Article) -> ArticleOutcome:
         """Dedup, extract, match, decide and store one article with its alerts, atomically."""

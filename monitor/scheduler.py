@@ -93,6 +93,7 @@ class Daemon:
     def _request_stop(self, sig: signal.Signals) -> None:
         log.info("%s received: stopping", sig.name)
         self.stop.set()
+        self.app.pipeline.stopping = True
 
     async def _drain(self) -> None:
         pending = {t for t in self.tasks if not t.done()}

@@ -11,9 +11,11 @@ import pytest
 
 from monitor.app import App, build
 from monitor.config import load_config
+from monitor.extract import Extractor
 from monitor.gazetteer import Gazetteer
 from monitor.notify import RecordingNotifier
 from monitor.pipeline import FeedOutcome
+from monitor.records import Article, Extraction
 from monitor.settings import Settings
 from tests.support.feedserver import FeedServer
 from tests.support.rss import Item, rss
@@ -297,3 +299,41 @@ def test_new_region_learns_during_the_baseline(
     app.pipeline.deliver(notifier)
     assert len(notifier.sent) == 1
     assert [p.split()[0] for p in notifier.sent[0][1].places] == ["Idlib"]
+
+
+class _BrokenOnBoom(Extractor):
+    """An extractor with a bug that only one article triggers."""
+
+    def extract(self, article: Article) -> Extraction:
+        if "BOOM" in article.title:
+            raise ValueError("a bug in extraction")
+        return super().extract(article)
+
+
+def test_an_article_that_crashes_does_not_block_the_feed(
+    tmp_path: Path, server: FeedServer, make_app: tuple, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, notifier, _, make = make_app
+    boom = Item("BOOM goes the parser", "Some text.", "https://x.org/boom")
+    server.set("/a.xml", rss([boom, ATTACK]))
+    app = make(_config_dir(tmp_path, server, {"A": "/a.xml"}))
+    app.pipeline.extractor = _BrokenOnBoom(app.pipeline.extractor.gazetteer)
+    [outcome] = _poll_all(app)
+    assert (outcome.status, outcome.new, outcome.alerts) == ("ok", 1, 1)
+    assert "could not be processed" in caplog.text
+    assert "a bug in extraction" in caplog.text
+    assert app.pipeline.deliver(notifier).sent == 1
+
+
+def test_stopping_leaves_the_rest_for_next_time(
+    tmp_path: Path, server: FeedServer, make_app: tuple
+) -> None:
+    _, _, _, make = make_app
+    server.set("/a.xml", rss([ATTACK, DISPLACED, QUIET]))
+    app = make(_config_dir(tmp_path, server, {"A": "/a.xml"}))
+    app.pipeline.stopping = True
+    [outcome] = _poll_all(app)
+    assert outcome.status == "stopped"
+    assert app.store.counts().articles == 0
+    state = app.store.get_feed_state("A")
+    assert state is not None and state.validators.etag is None  # the next poll fetches it all
