@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from monitor.records import Article, Match, Place
 from monitor.rules import Rule
+from monitor.text import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,19 @@ class Decision:
 
 
 def cooldown_key(rule: Rule, match: Match) -> str:
-    """The key a rule's cooldown is counted under: the whole rule, or the main place's
-    country, region or id (the first place named), so one story does not alert twice but
-    another country's does."""
+    """The key a rule's cooldown is counted under: the whole rule; the main place's country,
+    region or id (the first place named), so one story does not alert twice but another
+    country's does; or the story (the figure, or the matched words, and the country)."""
     if rule.new_region:
         return "new:" + ",".join(sorted(p.id for p in match.places))
+    if rule.cooldown_by == "story":
+        # the same figure (or the same words) about the same country: other outlets' copies
+        # of one story. A figure that changes is a new story: it alerts again.
+        country = match.places[0].country_code if match.places else ""
+        if match.figure is not None:
+            return f"story:{match.figure.kind}:{match.figure.value}:{country}"
+        words = "+".join(sorted({fold(t) for t in match.terms}))
+        return f"story:{words}:{country}"
     if rule.cooldown_by == "rule" or not match.places:
         return ""
     main = match.places[0]

@@ -21,6 +21,7 @@ FIGURE_KINDS: tuple[FigureKind, ...] = (
     "displaced", "killed", "injured", "missing", "affected", "in_need",
 )  # fmt: skip
 LEVELS: tuple[PlaceKind, ...] = ("country", "region", "city")
+COOLDOWN_BY = ("rule", "country", "region", "place", "story")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
@@ -83,7 +84,7 @@ class Rule:
     places: PlaceCondition | None = None
     new_region: NewRegion | None = None
     cooldown: float = 0.0  # seconds; 0 means every match alerts
-    cooldown_by: Literal["rule", "country", "region", "place"] = "region"
+    cooldown_by: Literal["rule", "country", "region", "place", "story"] = "region"
     enabled: bool = True
 
     @property
@@ -271,7 +272,7 @@ def read_rule(data: Any, source: str, line: int) -> tuple[Rule | None, list[Prob
         places=places,
         new_region=new_region,
         cooldown=r.duration("cooldown", 0.0),
-        cooldown_by=r.choice("cooldown_by", ("rule", "country", "region", "place"), "region"),  # type: ignore[arg-type]
+        cooldown_by=r.choice("cooldown_by", COOLDOWN_BY, "region"),  # type: ignore[arg-type]
         enabled=enabled,
     )
     return (rule if rule_id else None), r.problems
