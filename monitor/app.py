@@ -129,6 +129,19 @@ def build(
     )
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a line is logged, not when logging was set up
+    (a test's captured stream may be closed by the time a background thread logs)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -144,7 +157,7 @@ class _JsonFormatter(logging.Formatter):
 
 def setup_logging(settings: Settings, secrets: frozenset[str] = frozenset()) -> SecretMaskFilter:
     """Log to standard error in text or JSON lines, with every known secret masked."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if settings.log_format == "json":
         handler.setFormatter(_JsonFormatter())
     else:

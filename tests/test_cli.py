@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,13 +27,20 @@ CALM = Item("Book fair opens", "A book fair opened in the capital.", "https://ne
 
 
 @pytest.fixture(autouse=True)
-def env_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gazetteer_cache: Path) -> Path:
+def env_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gazetteer_cache: Path
+) -> Iterator[Path]:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
     monkeypatch.setenv("MONITOR_CONFIG_DIR", str(config))
     monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MONITOR_CACHE_DIR", str(gazetteer_cache))
-    return config
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield config
+    # main() configures logging for its process; give the next test the logging it had
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_check_passes_on_the_shipped_config(capsys: pytest.CaptureFixture[str]) -> None:
