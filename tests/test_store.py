@@ -1,16 +1,23 @@
-"""The store on a real SQLite file: dedup guarantee, atomicity, claims, outbox, feed state."""
+"""The store on a real SQLite file, and on PostgreSQL when MONITOR_TEST_POSTGRES_URL names a
+database (`. .ci/postgres` starts one): dedup guarantee, atomicity, claims, outbox, feed state.
+
+On PostgreSQL each test gets a schema of its own, dropped afterwards.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from monitor.dedup import article_keys
@@ -53,9 +60,42 @@ def _article(n: int) -> Article:
     )
 
 
+POSTGRES_URL = os.environ.get("MONITOR_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="MONITOR_TEST_POSTGRES_URL is not set: SQLite only")
+def test_postgres_is_tested() -> None:
+    """Says once, as a skip, when the tests below ran on SQLite only."""
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'state' / 'monitor.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The test database with a fresh schema first on the search path; dropped afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        # a server time zone far from UTC: times must still come back UTC
+        options = f"-csearch_path={schema} -ctimezone=Asia/Kathmandu"
+        url = make_url(POSTGRES_URL).update_query_dict({"options": options})
+        yield url.render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
 
 
 @pytest.fixture
@@ -80,8 +120,24 @@ def _commit(store: Store, article: Article = ARTICLE, now: datetime = T0) -> int
 # --- open, files, schema -----------------------------------------------------------------------
 
 
-def test_open_creates_folder_tables_and_wal(tmp_path: Path, db_url: str) -> None:
+TABLES = {
+    "feed_state", "article", "article_key", "alert", "delivery", "rule_fire", "region_seen",
+    "rule_state", "schema_version",
+}  # fmt: skip
+
+
+def test_open_creates_tables_and_schema_version(db_url: str) -> None:
     store = Store.open(db_url)
+    try:
+        assert set(inspect(store._engine).get_table_names()) >= TABLES
+        with store._engine.connect() as conn:
+            assert conn.execute(text("select version from schema_version")).all() == [(1,)]
+    finally:
+        store.close()
+
+
+def test_sqlite_open_creates_folder_and_wal(tmp_path: Path, sqlite_url: str) -> None:
+    store = Store.open(sqlite_url)
     store.close()
     path = tmp_path / "state" / "monitor.db"
     assert path.exists()
@@ -89,22 +145,48 @@ def test_open_creates_folder_tables_and_wal(tmp_path: Path, db_url: str) -> None
     try:
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
         assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
-        assert con.execute("select version from schema_version").fetchall() == [(1,)]
     finally:
         con.close()
-    assert {
-        "feed_state", "article", "article_key", "alert", "delivery", "rule_fire", "region_seen",
-        "rule_state", "schema_version",
-    } <= tables  # fmt: skip
+    assert tables >= TABLES
 
 
-def test_connections_enforce_foreign_keys_and_wait_for_locks(store: Store) -> None:
-    # the store's own connections, not a fresh one: the pragmas are per connection
-    with store._engine.connect() as conn:
-        assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("pragma busy_timeout").scalar() == 30000
-        with pytest.raises(IntegrityError):
-            conn.execute(text("insert into article_key (key, article_id) values ('guid:x', 99999)"))
+def test_sqlite_connections_wait_for_locks(sqlite_url: str) -> None:
+    store = Store.open(sqlite_url)
+    try:
+        # the store's own connections, not a fresh one: the pragmas are per connection
+        with store._engine.connect() as conn:
+            assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("pragma busy_timeout").scalar() == 30000
+    finally:
+        store.close()
+
+
+def test_connections_enforce_foreign_keys(store: Store) -> None:
+    with store._engine.connect() as conn, pytest.raises(IntegrityError):
+        conn.execute(text("insert into article_key (key, article_id) values ('guid:x', 99999)"))
+
+
+def test_workers_starting_together_on_a_new_database(db_url: str) -> None:
+    stores: list[Store] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            stores.append(Store.open(db_url))
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    assert errors == []
+    assert len(stores) == 4
 
 
 def test_forward_migration_hook(db_url: str) -> None:
@@ -223,6 +305,16 @@ def test_failure_inside_commit_leaves_nothing(store: Store) -> None:
     assert store.regions_last_seen("health-attacks", ["region:SY-ID"]) == {}
     # and the article can still be committed afterwards
     assert _commit(store) is not None
+
+
+def test_text_with_nul_is_stored(store: Store) -> None:
+    # PostgreSQL text cannot hold NUL: it is stored as U+FFFD there (SQLite keeps it)
+    article = replace(ARTICLE, title="Clinic\x00 damaged")
+    assert _commit(store, article) is not None
+    title = store.alerts(1)[0].article_title
+    assert title in ("Clinic\x00 damaged", "Clinic\ufffd damaged")
+    store.claim_feed("f\x00", "https://field.example.org/rss", "w1", T0, 60)
+    assert store.record_fetch_error("f\x00", T0, "bad byte \x00", None, owner="w1")
 
 
 def test_commit_needs_a_key(store: Store) -> None:
@@ -492,3 +584,117 @@ def test_feed_errors_back_off_and_success_clears(store: Store) -> None:
 
 def test_record_for_unknown_feed_is_false(store: Store) -> None:
     assert not store.record_fetch_not_modified("nobody", T0)
+
+
+# --- several workers on one database --------------------------------------------------------------
+
+
+def _run_together(work: list[Callable[[], None]]) -> None:
+    """Run each function in its own thread, all released at once; re-raise the first error."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(work))
+
+    def run(fn: Callable[[], None]) -> None:
+        barrier.wait()
+        try:
+            fn()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def test_two_workers_never_do_the_same_work_twice(db_url: str) -> None:
+    """Two Store objects on one database (two workers), two threads each, at once."""
+    workers = [Store.open(db_url), Store.open(db_url)]
+    threads = [(f"w{w}-t{t}", workers[w]) for w in range(2) for t in range(2)]
+    try:
+        # 1. every thread commits the same 25 articles, each under keys in its own order, and
+        # half of the threads commit them as a second outlet's copy sharing only the content hash
+        articles = [_article(n) for n in range(25)]
+        committed: dict[str, list[int | None]] = {owner: [] for owner, _ in threads}
+
+        def commit(i: int, owner: str, store: Store) -> Callable[[], None]:
+            def go() -> None:
+                for a in articles:
+                    if i % 2:
+                        a = replace(a, feed="other", guid=None, link=f"https://o.example/{a.guid}")
+                    keys = list(article_keys(a))
+                    keys = keys[::-1] if i // 2 else keys
+                    committed[owner].append(
+                        store.commit_article(
+                            a,
+                            keys,
+                            fetched_at=T0,
+                            alerted=True,
+                            alerts=[DRAFT],
+                            regions=[
+                                ("health-attacks", "region:SY-ID"),
+                                ("health-attacks", f"c:{i}"),
+                            ],
+                            now=T0,
+                        )
+                    )
+
+            return go
+
+        _run_together([commit(i, o, s) for i, (o, s) in enumerate(threads)])
+        for n in range(len(articles)):
+            assert len([r[n] for r in committed.values() if r[n] is not None]) == 1, n
+        counts = workers[0].counts()
+        assert (counts.articles, counts.alerts, counts.deliveries["pending"]) == (25, 25, 50)
+
+        # 2. every thread claims deliveries, three at a time, until none is left
+        claimed: dict[str, list[int]] = {owner: [] for owner, _ in threads}
+
+        def claim(owner: str, store: Store) -> Callable[[], None]:
+            def go() -> None:
+                for _ in range(1000):
+                    jobs = store.claim_deliveries(owner, T0, 60, 3)
+                    claimed[owner].extend(j.delivery_id for j in jobs)
+                    if not jobs and store.counts().deliveries["pending"] == 0:
+                        return
+
+            return go
+
+        _run_together([claim(o, s) for o, s in threads])
+        ids = [d for c in claimed.values() for d in c]
+        assert len(ids) == 50
+        assert len(set(ids)) == 50
+        assert workers[1].counts().deliveries["sending"] == 50
+        # each row is held by the thread that was told it won it, and only that thread can mark it
+        for owner, store in threads:
+            for delivery_id in claimed[owner]:
+                assert not store.mark_sent(delivery_id, owner + "-not", T0)
+                assert store.mark_sent(delivery_id, owner, T0)
+        assert workers[0].counts().deliveries["sent"] == 50
+
+        # 3. every thread tries to take every feed's lease, in its own order
+        feeds = [f"feed-{n:02d}" for n in range(20)]
+        leases: dict[str, list[str]] = {owner: [] for owner, _ in threads}
+
+        def lease(i: int, owner: str, store: Store) -> Callable[[], None]:
+            def go() -> None:
+                for name in feeds[i:] + feeds[:i]:
+                    if store.claim_feed(name, f"https://{name}.example/rss", owner, T0, 60):
+                        leases[owner].append(name)
+
+            return go
+
+        _run_together([lease(i, o, s) for i, (o, s) in enumerate(threads)])
+        won = sorted(f for names in leases.values() for f in names)
+        assert won == feeds
+        for owner, names in leases.items():
+            for name in names:
+                state = workers[0].get_feed_state(name)
+                assert state is not None
+                assert (state.lease_owner, state.lease_until) == (owner, T0 + timedelta(seconds=60))
+    finally:
+        for s in workers:
+            s.close()

@@ -1,8 +1,12 @@
 """Storage: articles and their dedup keys, alerts, the delivery outbox, feed state, rule memory.
 
-The only package that imports SQLModel / SQLAlchemy. SQLite (WAL) by default; the models use no
-SQLite-only SQL, so the same code runs on PostgreSQL with several workers. Every claim (of a feed,
-of a delivery) is a single UPDATE ... WHERE <state/lease condition>; its rowcount says who won.
+The only package that imports SQLModel / SQLAlchemy. SQLite (WAL) by default; the same models run
+on PostgreSQL (psycopg 3) with several workers, each with its own worker id, and the tests run on
+both. Every claim (of a feed, of a delivery) is a single UPDATE ... WHERE <state/lease condition>;
+its rowcount says who won. Where the backends differ: SQLite writes begin IMMEDIATE; PostgreSQL
+(READ COMMITTED) re-checks an UPDATE's condition after waiting for a row, claims deliveries with
+FOR UPDATE SKIP LOCKED, serialises schema creation with an advisory lock, and cannot store NUL in
+text (it becomes U+FFFD). Writers lock keys and rule rows in sorted order so they cannot deadlock.
 
 The store never reads a clock: every time is a UTC-aware datetime passed in by the caller, and
 every time read back is UTC-aware (SQLite keeps no offset, so it is restored on read).

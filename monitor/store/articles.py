@@ -20,6 +20,7 @@ from monitor.store.tables import (
     RegionSeenRow,
     RuleFireRow,
     RuleStateRow,
+    table_of,
 )
 
 
@@ -67,7 +68,9 @@ class ArticleStore(StoreBase):
         already stored (a duplicate: nothing is written). Any other failure rolls back and raises.
         Two targets with the same id in one alert are a caller bug and raise IntegrityError.
         """
-        unique_keys = list(dict.fromkeys(keys))
+        # Sorted: concurrent commits then lock the keys (and the rule and region rows below) in
+        # one order, so on PostgreSQL two of them wait for each other instead of deadlocking.
+        unique_keys = sorted(set(keys))
         if not unique_keys:
             raise ValueError("an article needs at least one dedup key")
         with self._write() as s:
@@ -85,11 +88,17 @@ class ArticleStore(StoreBase):
             assert row.id is not None
             article_id = row.id
             try:
-                s.add_all([ArticleKeyRow(key=k, article_id=article_id) for k in unique_keys])
-                s.flush()
+                # one INSERT of all the keys: a duplicate fails it whole (and psycopg's
+                # executemany would log an aborted pipeline for it)
+                s.exec(
+                    table_of(ArticleKeyRow)
+                    .insert()
+                    .values([{"key": k, "article_id": article_id} for k in unique_keys])
+                )
             except IntegrityError:
                 s.rollback()
                 return None
+            fired: set[tuple[str, str]] = set()
             for draft in alerts:
                 alert = AlertRow(
                     article_id=article_id,
@@ -113,18 +122,17 @@ class ArticleStore(StoreBase):
                         for target_id, label in draft.targets
                     ]
                 )
+                fired.add((draft.rule_id, draft.cooldown_key))
+            s.flush()
+            for rule_id, cooldown_key in sorted(fired):
                 self._upsert(
                     s,
                     RuleFireRow,
-                    {
-                        "rule_id": draft.rule_id,
-                        "cooldown_key": draft.cooldown_key,
-                        "last_fired": now,
-                    },
+                    {"rule_id": rule_id, "cooldown_key": cooldown_key, "last_fired": now},
                     ("rule_id", "cooldown_key"),
                     {"last_fired": now},
                 )
-            for rule_id, place_id in dict.fromkeys(regions):
+            for rule_id, place_id in sorted(set(regions)):
                 self._upsert(
                     s,
                     RegionSeenRow,

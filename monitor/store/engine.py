@@ -1,4 +1,5 @@
-"""The engine (SQLite pragmas, BEGIN IMMEDIATE for writes), the schema version and migrations."""
+"""The engine (SQLite pragmas and BEGIN IMMEDIATE for writes; PostgreSQL text that cannot hold
+NUL), the schema version and migrations."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, col, create_engine, select, update
@@ -20,14 +21,48 @@ MIGRATIONS: Mapping[int, Migration] = {}
 
 # execution option: this transaction will write (BEGIN IMMEDIATE on SQLite)
 WRITE = "monitor_write"
+# PostgreSQL advisory lock held while the schema is created or migrated: workers that start
+# together would otherwise race to CREATE the same tables and fail.
+MIGRATION_LOCK = 0x6D6F6E69746F72  # 'monitor'
 
 
 class StoreError(Exception):
     """The database cannot be used by this version of the code."""
 
 
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
+def _strip_nul(parameters: Any) -> Any:
+    """The statement's parameters with NUL in strings replaced by U+FFFD (PostgreSQL text
+    cannot hold NUL; a feed can carry one)."""
+    if isinstance(parameters, dict):
+        return {k: _without_nul(v) for k, v in parameters.items()}
+    if isinstance(parameters, tuple):
+        return tuple(_without_nul(v) for v in parameters)
+    if isinstance(parameters, list):  # executemany
+        return [_strip_nul(p) for p in parameters]
+    return parameters
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        engine = create_engine(parsed, pool_pre_ping=True)
+
+        @event.listens_for(engine, "before_cursor_execute", retval=True)
+        def _no_nul(
+            _conn: Connection,
+            _cursor: Any,
+            statement: str,
+            parameters: Any,
+            _context: Any,
+            _executemany: bool,
+        ) -> tuple[str, Any]:
+            return statement, _strip_nul(parameters)
+
+        return engine
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     database = parsed.database or ""
@@ -63,8 +98,14 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(writer: Engine, target: int, migrations: Mapping[int, Migration]) -> None:
-    """Create missing tables and bring the schema version to target, in one write transaction."""
+    """Create missing tables and bring the schema version to target, in one write transaction.
+
+    Workers opening the same database at once take turns: SQLite's BEGIN IMMEDIATE, a
+    transaction-scoped advisory lock on PostgreSQL (its DDL is transactional).
+    """
     with writer.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         SQLModel.metadata.create_all(conn)
         current = conn.execute(select(SchemaVersionRow.version)).scalar_one_or_none()
         if current is None:  # a new database: create_all made the current schema

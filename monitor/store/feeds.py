@@ -40,10 +40,10 @@ class FeedStore(StoreBase):
             return _feed_state(row) if row else None
 
     def feed_states(self) -> list[FeedState]:
+        """Every feed, by name in code-point order (sorted here: PostgreSQL's collation may not be)."""
         with self._read() as s:
-            return [
-                _feed_state(r) for r in s.exec(select(FeedStateRow).order_by(FeedStateRow.name))
-            ]
+            rows = sorted(s.exec(select(FeedStateRow)), key=lambda r: r.name)
+            return [_feed_state(r) for r in rows]
 
     def claim_feed(
         self,

@@ -53,7 +53,10 @@ class OutboxStore(StoreBase):
         Due: pending with next_attempt_at <= now, or 'sending' with an expired lease (its worker
         died mid-send: the message may have gone out once already, so delivery is at least once).
         Each row is taken by its own conditional UPDATE; a row another worker took first is
-        skipped, so two workers never hold the same delivery.
+        skipped, so two workers never hold the same delivery. On PostgreSQL the candidates are
+        also locked with FOR UPDATE SKIP LOCKED, so a worker passes over rows another worker is
+        claiming right now instead of waiting for them (SQLite, which locks the whole database
+        for a write, compiles no FOR UPDATE).
         """
         until = now + timedelta(seconds=lease_seconds)
         with self._write() as s:
@@ -62,6 +65,7 @@ class OutboxStore(StoreBase):
                 .where(_due(now))
                 .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             ).all()
             won: list[int] = []
             for delivery_id in candidates:

@@ -22,10 +22,10 @@ class StatusStore(StoreBase):
             ).all()
             ids = [a.id for a in alerts]
             by_alert: dict[int, list[DeliveryStatus]] = {}
-            deliveries = s.exec(
-                select(DeliveryRow)
-                .where(col(DeliveryRow.alert_id).in_(ids))
-                .order_by(col(DeliveryRow.target_id))
+            # by target id in code-point order, sorted here: PostgreSQL's collation may differ
+            deliveries = sorted(
+                s.exec(select(DeliveryRow).where(col(DeliveryRow.alert_id).in_(ids))),
+                key=lambda d: d.target_id,
             )
             for d in deliveries:
                 by_alert.setdefault(d.alert_id, []).append(
