@@ -170,6 +170,9 @@ def setup_logging(settings: Settings, secrets: frozenset[str] = frozenset()) -> 
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     # the libraries are chatty at INFO; their warnings still show
-    for name in ("apscheduler", "apprise", "aiohttp", "sqlalchemy"):
+    for name in ("apprise", "aiohttp", "sqlalchemy"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # The daemon listens to APScheduler's job events and logs them itself, with tracebacks
+    # and without repeating a skipped run every time: APScheduler's own lines would double them.
+    logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
     return mask

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import random
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from monitor.records import FeedSpec
 log = logging.getLogger("monitor.daemon")
 GRACE = 7.0  # seconds running work may take to finish after a stop signal
 WATCH_INTERVAL = 5.0  # seconds between checks of the config files
+SKIP_LOG_EVERY = 3600.0  # seconds between two warnings about one job's skipped runs
 
 
 class Daemon:
@@ -49,6 +51,7 @@ class Daemon:
         )
         self.fetcher: Fetcher | None = None
         self._mtimes = self._config_mtimes()
+        self._skip_logged: dict[str, float] = {}
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -211,7 +214,15 @@ class Daemon:
         elif event.code == EVENT_JOB_MAX_INSTANCES and event.job_id == "deliver":
             log.debug("delivery still busy with the last batch")
         elif event.code == EVENT_JOB_MAX_INSTANCES:
-            log.warning("job %s still running at its next run time: run skipped", event.job_id)
+            # a feed slower than its interval: say so once an hour, not at every skipped run
+            now = time.monotonic()
+            if now - self._skip_logged.get(event.job_id, -SKIP_LOG_EVERY) >= SKIP_LOG_EVERY:
+                self._skip_logged[event.job_id] = now
+                log.warning(
+                    "job %s still running at its next run time: run skipped "
+                    "(the feed takes longer than its interval; said once an hour)",
+                    event.job_id,
+                )
 
 
 def heartbeat_path(data_dir: Path) -> Path:
