@@ -337,3 +337,22 @@ def test_stopping_leaves_the_rest_for_next_time(
     assert app.store.counts().articles == 0
     state = app.store.get_feed_state("A")
     assert state is not None and state.validators.etag is None  # the next poll fetches it all
+
+
+def test_a_new_feed_address_starts_afresh(
+    tmp_path: Path, server: FeedServer, make_app: tuple
+) -> None:
+    clock, _, apps, make = make_app
+    server.set("/new.xml", rss([QUIET]))
+    server.redirect("/old.xml", "/moved.xml", status=301)
+    server.set("/moved.xml", "down", status=503)
+    app = make(_config_dir(tmp_path, server, {"A": "/old.xml"}))
+    [failed] = _poll_all(app)
+    assert failed.status == "error"
+    app.close()
+    apps.remove(app)
+    # the user points the feed elsewhere: no backoff from the old address, no old redirect
+    app = make(_config_dir(tmp_path, server, {"A": "/new.xml"}))
+    [outcome] = _poll_all(app)
+    assert (outcome.status, outcome.new) == ("ok", 1)
+    assert server.count("/new.xml") == 1

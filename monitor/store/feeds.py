@@ -62,7 +62,23 @@ class FeedStore(StoreBase):
         renew its own lease. Does not look at the polling interval: the scheduler owns that.
         """
         with self._write() as s:
-            self._upsert(s, FeedStateRow, {"name": name, "url": url}, ("name",), {"url": url})
+            # A new address in feeds.yaml starts afresh: the old server's redirect target,
+            # validators and backoff say nothing about the new one.
+            moved = (
+                update(FeedStateRow)
+                .where(col(FeedStateRow.name) == name, col(FeedStateRow.url) != url)
+                .values(
+                    url=url,
+                    permanent_url=None,
+                    etag=None,
+                    last_modified=None,
+                    failures=0,
+                    next_attempt_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            s.exec(moved)
+            self._upsert(s, FeedStateRow, {"name": name, "url": url}, ("name",), None)
             cond = [
                 col(FeedStateRow.name) == name,
                 or_(
