@@ -40,9 +40,13 @@ def _is_tracking(name: str) -> bool:
 
 
 def is_web_url(text: str) -> bool:
-    """True for an absolute http(s) URL with a host, or a scheme-relative '//host/...'."""
-    parts = urlsplit(text.strip())
-    return parts.scheme.lower() in {"http", "https", ""} and bool(parts.hostname)
+    """True for an absolute http(s) URL with a host, or a scheme-relative '//host/...'.
+    Text that urlsplit cannot read at all (a broken IPv6 host) is not a URL."""
+    try:
+        parts = urlsplit(text.strip())
+        return parts.scheme.lower() in {"http", "https", ""} and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def canonical_link(url: str) -> str:
@@ -107,8 +111,8 @@ def article_keys(article: Article) -> tuple[str, ...]:
     'guid:<canonical link>' for a guid that is a URL, else 'guid:<feed>:<guid>' (a bare id only
     means something inside its feed); 'link:<canonical link>' (a link that is not an absolute URL
     is scoped by feed like a bare guid); 'hash:<content hash>'. A key is left out
-    when its source is missing, is a site's home page, or (for the hash) has too few words. Returns
-    () when nothing identifies the article: the caller decides what to do with such an entry.
+    when its source is missing, is a site's home page, or (for the hash) has too few words. When
+    none is left, one 'entry:' key hashes everything the entry has, scoped by its feed.
     """
     keys: list[str] = []
     guid = (article.guid or "").strip()
@@ -130,4 +134,11 @@ def article_keys(article: Article) -> tuple[str, ...]:
     digest = content_hash(article.title, article.summary)
     if digest is not None:
         keys.append(f"hash:{digest}")
+    if not keys:
+        # Nothing identifies it well ('Daily brief' linking to the home page): key it on all
+        # it has, within its feed, so it is stored once rather than dropped or repeated.
+        parts = "\n".join(
+            [article.feed, article.title, article.link or "", article.guid or "", article.summary]
+        )
+        keys.append("entry:" + hashlib.sha256(parts.encode("utf-8")).hexdigest())
     return tuple(dict.fromkeys(keys))

@@ -39,7 +39,10 @@ def parse_feed(body: bytes, headers: Mapping[str, str], feed: FeedSpec) -> Parse
     nothing and is not a well-formed feed raises FeedParseError. Entries with neither title,
     link, guid nor text are dropped.
     """
-    parsed = feedparser.parse(body, response_headers=dict(headers), sanitize_html=True)
+    try:
+        parsed = feedparser.parse(body, response_headers=dict(headers), sanitize_html=True)
+    except Exception as exc:  # feedparser has crashed on odd bytes (a lone surrogate reference)
+        raise FeedParseError(f"not a readable feed: the parser failed ({_describe(exc)})") from exc
     entries = parsed.get("entries") or []
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     looks_like_feed = bool(parsed.get("version")) or bool(parsed.get("feed", {}).get("title"))
@@ -48,11 +51,21 @@ def parse_feed(body: bytes, headers: Mapping[str, str], feed: FeedSpec) -> Parse
         raise FeedParseError(f"not a readable feed: {reason}")
     feed_language = _lang(parsed.get("feed", {}).get("language")) or feed.language
     articles = []
+    unreadable = 0
     for entry in entries:
-        article = _article(entry, feed, feed_language)
+        try:
+            article = _article(entry, feed, feed_language)
+        except (ValueError, TypeError, AttributeError, UnicodeError):
+            unreadable += 1  # one odd entry must not cost the feed its other entries
+            continue
         if article is not None:
             articles.append(article)
-    warning = f"malformed feed, read anyway: {_describe(problem)}" if problem is not None else None
+    notes = []
+    if problem is not None:
+        notes.append(f"malformed feed, read anyway: {_describe(problem)}")
+    if unreadable:
+        notes.append(f"{unreadable} entr{'y' if unreadable == 1 else 'ies'} could not be read")
+    warning = "; ".join(notes) or None
     return ParsedFeed(
         tuple(articles), normalise_space(parsed.get("feed", {}).get("title", "")), warning
     )

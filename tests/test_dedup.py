@@ -114,9 +114,13 @@ def test_relative_link_is_scoped_by_feed() -> None:
     assert "link:relief-wire:/story/17" in keys
 
 
-def test_nothing_to_key_on() -> None:
+def test_nothing_to_key_on_but_the_entry_itself() -> None:
     bare = replace(ARTICLE, guid=None, link=None, title="Update", summary="")
-    assert article_keys(bare) == ()
+    [key] = article_keys(bare)
+    assert key.startswith("entry:")
+    assert article_keys(bare) == (key,)  # stable
+    assert article_keys(replace(bare, feed="other-feed")) != (key,)  # scoped by feed
+    assert article_keys(replace(bare, title="Update 2")) != (key,)
 
 
 def test_very_long_links_are_digested() -> None:
