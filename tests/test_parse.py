@@ -89,3 +89,12 @@ def test_arbitrary_text_inside_a_feed_never_crashes(text: str) -> None:
     body = RSS.replace(b"Clinic &amp; school hit", text.encode("utf-8", "surrogatepass"))
     with contextlib.suppress(FeedParseError):
         parse_feed(body, {}, FEED)
+
+
+def test_a_lone_surrogate_reference_is_a_feed_error_or_read() -> None:
+    body = RSS.replace(b"Clinic &amp; school hit", b"Bad &#xD800; char").replace(b"</channel></rss>", b"<item>")
+    try:
+        parsed = parse_feed(body, {}, FEED)
+    except FeedParseError:
+        return
+    assert parsed.articles
