@@ -101,10 +101,14 @@ def read_feeds(
         tags = item.get("tags") or []
         if isinstance(tags, str):
             tags = [tags]
-        if not isinstance(tags, list):
-            bad("tags", "tags must be a list")
+        if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
+            bad("tags", "tags must be a list of words")
             tags = []
         language = item.get("language")
+        if language is not None and not (
+            isinstance(language, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]+)*", language)
+        ):
+            bad("language", f"language {language!r} must be a code like en, fr, es or ar")
         if len(problems) == before:
             feeds.append(
                 FeedSpec(
@@ -116,6 +120,36 @@ def read_feeds(
                 )
             )
     return feeds, problems
+
+
+def _rule_feed_problems(rules: list[Rule], feeds: list[FeedSpec]) -> list[Problem]:
+    """Warnings for rule filters naming feeds or tags that feeds.yaml does not have: such a
+    rule would silently never fire."""
+    names = {f.name for f in feeds}
+    tags = {t for f in feeds for t in f.tags}
+    out = []
+    for rule in rules:
+        for name in rule.feeds:
+            if name not in names:
+                out.append(
+                    Problem(
+                        rule.source,
+                        rule.line,
+                        f"rule '{rule.id}': no feed is named '{name}'",
+                        "warning",
+                    )
+                )
+        for tag in rule.feed_tags:
+            if tag not in tags:
+                out.append(
+                    Problem(
+                        rule.source,
+                        rule.line,
+                        f"rule '{rule.id}': no feed has the tag '{tag}'",
+                        "warning",
+                    )
+                )
+    return out
 
 
 def rule_files(config_dir: Path) -> list[Path]:
@@ -204,6 +238,7 @@ def load_config(
         problems.extend(Problem(str(e.path), e.line, e.message) for e in channel_errors)
     else:
         channels = load_channels(channels_path, environ)
+    problems.extend(_rule_feed_problems(rules, feeds))
     if not problems or all(p.level == "warning" for p in problems):
         for rule in rules:
             if not channels.is_empty() and not channels.targets(rule.notify):

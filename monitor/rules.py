@@ -187,11 +187,14 @@ class _Reader:
 
 
 _TERM_OK = re.compile(r"^[^*]+\*?$")
+_WORDLIKE = re.compile(r"\w")
 
 
 def term_problem(term: str) -> str | None:
     """Why a term cannot be matched, or None. Terms are words or phrases; a '*' may end each
     word to match any ending (a stem), as in 'shell*' or 'health work*'."""
+    if not _WORDLIKE.search(term):
+        return "has no letters or digits: it could never match a word"
     for word in term.split():
         if not _TERM_OK.match(word):
             return "has a '*' that is not at the end of a word"
@@ -300,10 +303,14 @@ def _figure(r: _Reader) -> FigureCondition | None:
         at_least = at_least.replace(",", "").replace("_", "")
     try:
         threshold = int(at_least)
-    except (TypeError, ValueError):
+        if threshold < 0:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
         r.problems.append(
             Problem(
-                r.source, value.line_of("at_least"), f"figure at_least {at_least!r} is not a number"
+                r.source,
+                value.line_of("at_least"),
+                f"figure at_least {at_least!r} is not a whole number of 0 or more",
             )
         )
         return None

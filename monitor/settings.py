@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; default sqlite:///DATA_DIR/monitor.db"
     )
-    default_interval: float = Field(600, description="poll interval of a feed that sets none")
+    default_interval: float = Field(600, ge=1, description="poll interval of a feed that sets none")
     max_age: float = Field(2 * 86400, description="older entries are recorded but not alerted")
     jitter: float = Field(
         0.1, ge=0, le=0.5, description="share of a feed's interval added at random"
