@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor.records import Article, Match, Place
+from monitor.records import Article, Match
 from monitor.rules import Rule
 from monitor.text import fold
 
@@ -35,14 +35,13 @@ class Decision:
     alerts: tuple[PlannedAlert, ...]
     regions: tuple[tuple[str, str], ...]  # (rule id, place id) to remember as seen now
     held: tuple[str, ...]  # one line per match not alerted, saying why
+    recorded_only: bool = False  # too old, or a new feed's undated backlog: store, never alert
 
 
 def cooldown_key(rule: Rule, match: Match) -> str:
     """The key a rule's cooldown is counted under: the whole rule; the main place's country,
     region or id (the first place named), so one story does not alert twice but another
     country's does; or the story (the figure, or the matched words, and the country)."""
-    if rule.new_region:
-        return "new:" + ",".join(sorted(p.id for p in match.places))
     if rule.cooldown_by == "story":
         # the same figure (or the same words) about the same country: other outlets' copies
         # of one story. A figure that changes is a new story: it alerts again.
@@ -63,6 +62,14 @@ def cooldown_key(rule: Rule, match: Match) -> str:
     return main.id
 
 
+def is_too_old(article: Article, *, now: datetime, max_age: float, backlog: bool) -> bool:
+    """An entry to record but never alert: published before the age limit, or undated on a
+    feed's first successful poll (its backlog, which would otherwise flood on adding a feed)."""
+    if article.published is None:
+        return backlog
+    return article.published < now - timedelta(seconds=max_age)
+
+
 def decide(
     article: Article,
     matches: Sequence[Match],
@@ -71,38 +78,55 @@ def decide(
     *,
     now: datetime,
     max_age: float,
+    backlog: bool = False,
 ) -> Decision:
-    """Which matches become alerts. `states` is keyed by rule id."""
+    """Which matches become alerts. `states` is keyed by rule id; `backlog` says the article
+    comes from a feed's first successful poll.
+
+    The cooldown key is that of the match as matched (before new-region filtering), the same
+    key the caller looked `last_fired` up under. A new region held back by a cooldown is not
+    remembered, so it still alerts once the cooldown is over."""
     alerts: list[PlannedAlert] = []
     regions: list[tuple[str, str]] = []
     held: list[str] = []
-    too_old = article.published is not None and article.published < now - timedelta(seconds=max_age)
+    too_old = is_too_old(article, now=now, max_age=max_age, backlog=backlog)
     for match in matches:
         rule = rules[match.rule_id]
         state = states.get(rule.id, RuleState())
-        if rule.new_region:
-            regions.extend((rule.id, p) for p in _ids(match.places))  # all refresh last-seen
-            match, learning = _new_places(rule, match, state, article, now)
-            if learning:
-                held.append(f"{rule.id}: learning places during the baseline period")
-                continue
-            if not match.places:
-                held.append(f"{rule.id}: no place new within the window")
-                continue
-        if too_old:
-            held.append(f"{rule.id}: entry older than {timedelta(seconds=max_age)}, recorded only")
-            continue
         key = cooldown_key(rule, match)
         last = state.last_fired
-        if rule.cooldown and last is not None and now - last < timedelta(seconds=rule.cooldown):
+        cooling = (
+            bool(rule.cooldown)
+            and last is not None
+            and now - last < timedelta(seconds=rule.cooldown)
+        )
+        candidates = [(rule.id, p.id) for p in match.places]
+        if rule.new_region:
+            fresh, learning = _new_places(rule, match, state, article, now)
+            if learning or too_old:
+                regions.extend(candidates)
+                held.append(f"{rule.id}: learning places (baseline period or old entry)")
+                continue
+            if not fresh.places:
+                regions.extend(candidates)  # refresh when each was last seen
+                held.append(f"{rule.id}: no place new within the window")
+                continue
+            if cooling:
+                new_ids = {p.id for p in fresh.places}
+                regions.extend(c for c in candidates if c[1] not in new_ids)
+                held.append(f"{rule.id}: in cooldown for '{key or rule.id}'")
+                continue
+            regions.extend(candidates)
+            alerts.append(PlannedAlert(fresh, key))
+            continue
+        if too_old:
+            held.append(f"{rule.id}: entry too old (or backlog of a new feed), recorded only")
+            continue
+        if cooling:
             held.append(f"{rule.id}: in cooldown for '{key or rule.id}'")
             continue
         alerts.append(PlannedAlert(match, key))
-    return Decision(tuple(alerts), tuple(dict.fromkeys(regions)), tuple(held))
-
-
-def _ids(places: Sequence[Place]) -> list[str]:
-    return [p.id for p in places]
+    return Decision(tuple(alerts), tuple(dict.fromkeys(regions)), tuple(held), too_old)
 
 
 def _new_places(

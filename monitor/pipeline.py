@@ -26,6 +26,7 @@ from monitor.parse import FeedParseError, parse_feed
 from monitor.records import Article, FeedSpec, Match, Validators
 from monitor.settings import Settings
 from monitor.store import AlertDraft, Store
+from monitor.threads import in_daemon_thread
 
 log = logging.getLogger("monitor.pipeline")
 DELIVERY_BATCH = 8  # deliveries claimed at once; each send is bounded by its channel's timeout
@@ -115,7 +116,9 @@ class Pipeline:
                 )
             return FeedOutcome(feed.name, "busy")
         state = self.store.get_feed_state(feed.name)
-        url = (state.permanent_url if state and state.url == feed.url else None) or feed.url
+        # the store forgets a redirect target when feeds.yaml gives the feed a new address
+        url = (state.permanent_url if state else None) or feed.url
+        backlog = state is None or state.last_success is None  # a first successful poll
         result = await fetcher.fetch(url, state.validators if state else Validators())
         now = self.clock()
         if result.status == "error":
@@ -138,7 +141,9 @@ class Pipeline:
         if parsed.warning:
             log.warning("feed %s: %s", feed.name, parsed.warning)
         async with self._ingest_lock:
-            outcomes = await asyncio.to_thread(self.ingest, parsed.articles)
+            outcomes = await in_daemon_thread(
+                lambda: self.ingest(parsed.articles, backlog=backlog), f"ingest {feed.name}"
+            )
         new = sum(1 for o in outcomes if not o.duplicate and not o.failed)
         alerts = sum(o.alerts for o in outcomes)
         if len(outcomes) < len(parsed.articles):  # stopped part-way: fetch it all again next time
@@ -190,7 +195,7 @@ class Pipeline:
         log.error("feed %s: %s (failure %d, next try in %ds)", feed.name, error, failures, delay)
         return FeedOutcome(feed.name, "error", error=error)
 
-    def ingest(self, articles: Iterable[Article]) -> list[ArticleOutcome]:
+    def ingest(self, articles: Iterable[Article], *, backlog: bool = False) -> list[ArticleOutcome]:
         """Process articles one by one. One that fails with an unexpected error (a bug) is
         logged with its traceback and skipped, so the rest of the feed still gets through.
         Stops between articles once `stopping` is set."""
@@ -199,7 +204,7 @@ class Pipeline:
             if self.stopping:
                 break
             try:
-                outcomes.append(self.process_article(article))
+                outcomes.append(self.process_article(article, backlog=backlog))
             except Exception:
                 log.exception(
                     "article %r (%s) could not be processed: skipped",
@@ -209,8 +214,9 @@ class Pipeline:
                 outcomes.append(ArticleOutcome(duplicate=False, failed=True))
         return outcomes
 
-    def process_article(self, article: Article) -> ArticleOutcome:
-        """Dedup, extract, match, decide and store one article with its alerts, atomically."""
+    def process_article(self, article: Article, *, backlog: bool = False) -> ArticleOutcome:
+        """Dedup, extract, match, decide and store one article with its alerts, atomically.
+        `backlog`: the article comes from its feed's first successful poll."""
         keys = article_keys(article)
         if self.store.known(keys):
             return ArticleOutcome(duplicate=True)
@@ -231,7 +237,9 @@ class Pipeline:
                 if rule.new_region
                 else {},
             )
-        decision = decide(article, matches, rules, states, now=now, max_age=self.settings.max_age)
+        decision = decide(
+            article, matches, rules, states, now=now, max_age=self.settings.max_age, backlog=backlog
+        )
         drafts = [
             AlertDraft.from_match(
                 a.match,
@@ -241,14 +249,11 @@ class Pipeline:
             )
             for a in decision.alerts
         ]
-        too_old = article.published is not None and article.published < now - timedelta(
-            seconds=self.settings.max_age
-        )
         stored = self.store.commit_article(
             article,
             keys,
             fetched_at=now,
-            alerted=not too_old,
+            alerted=not decision.recorded_only,
             alerts=drafts,
             regions=decision.regions,
             now=now,

@@ -48,12 +48,43 @@ def test_old_entry_is_held() -> None:
     old = _article(NOW - timedelta(days=3))
     d = decide(old, [_match()], {"r": _rule()}, {}, now=NOW, max_age=2 * DAY)
     assert d.alerts == ()
-    assert "older than" in d.held[0]
+    assert "too old" in d.held[0]
+    assert d.recorded_only
 
 
 def test_undated_entry_is_not_too_old() -> None:
     d = decide(_article(None), [_match()], {"r": _rule()}, {}, now=NOW, max_age=2 * DAY)
     assert len(d.alerts) == 1
+
+
+def test_undated_entry_of_a_new_feeds_backlog_is_recorded_only() -> None:
+    d = decide(
+        _article(None), [_match()], {"r": _rule()}, {}, now=NOW, max_age=2 * DAY, backlog=True
+    )
+    assert (d.alerts, d.recorded_only) == ((), True)
+    dated = decide(
+        _article(), [_match()], {"r": _rule()}, {}, now=NOW, max_age=2 * DAY, backlog=True
+    )
+    assert len(dated.alerts) == 1  # a recent dated entry still alerts on the first poll
+
+
+def test_new_region_held_by_cooldown_is_not_remembered() -> None:
+    rule = _rule(
+        new_region=NewRegion("region", window=30 * DAY, baseline=0),
+        cooldown=3600.0,
+        cooldown_by="rule",
+    )
+    state = {
+        "r": RuleState(
+            first_active=NOW - timedelta(days=3),
+            last_fired=NOW - timedelta(minutes=5),
+            regions_seen={"region:SY-ID": NOW - timedelta(days=1)},
+        )
+    }
+    d = decide(_article(None), [_match((IDLIB, HAMA))], {"r": rule}, state, now=NOW, max_age=DAY)
+    assert d.alerts == ()
+    assert "cooldown" in d.held[0]
+    assert d.regions == (("r", "region:SY-ID"),)  # Hama stays new, so it alerts after the cooldown
 
 
 def test_cooldown_holds_then_releases() -> None:

@@ -256,8 +256,10 @@ def test_new_region_alerts_only_for_unseen_regions(
         "Heavy fighting was reported in Hama province on Monday.",
         "https://x.org/1",
     )
-    server.set("/a.xml", rss([first]))
+    server.set("/a.xml", rss([QUIET]))
     app = make(_config_dir(tmp_path, server, {"A": "/a.xml"}))
+    _poll_all(app)  # the feed's first poll: its undated backlog is only learned
+    server.set("/a.xml", rss([QUIET, first]))
     clock.advance(120)
     _poll_all(app)
     app.pipeline.deliver(notifier)
@@ -269,7 +271,7 @@ def test_new_region_alerts_only_for_unseen_regions(
         "Fighting continued in Hama province, and clashes reached Idlib province.",
         "https://x.org/2",
     )
-    server.set("/a.xml", rss([first, again]))
+    server.set("/a.xml", rss([QUIET, first, again]))
     clock.advance(120)
     _poll_all(app)
     app.pipeline.deliver(notifier)
@@ -342,7 +344,7 @@ def test_stopping_leaves_the_rest_for_next_time(
 def test_a_new_feed_address_starts_afresh(
     tmp_path: Path, server: FeedServer, make_app: tuple
 ) -> None:
-    clock, _, apps, make = make_app
+    _clock, _, apps, make = make_app
     server.set("/new.xml", rss([QUIET]))
     server.redirect("/old.xml", "/moved.xml", status=301)
     server.set("/moved.xml", "down", status=503)
@@ -356,3 +358,25 @@ def test_a_new_feed_address_starts_afresh(
     [outcome] = _poll_all(app)
     assert (outcome.status, outcome.new) == ("ok", 1)
     assert server.count("/new.xml") == 1
+
+
+def test_a_new_feeds_undated_backlog_does_not_flood(
+    tmp_path: Path, server: FeedServer, make_app: tuple
+) -> None:
+    clock, notifier, _, make = make_app
+    undated = [
+        Item(f"Clinic shelled {i}", ATTACK.text + f" Report {i}.", f"https://x.org/u{i}")
+        for i in range(5)
+    ]
+    server.set("/a.xml", rss(undated))
+    app = make(_config_dir(tmp_path, server, {"A": "/a.xml"}))
+    [first] = _poll_all(app)
+    assert (first.new, first.alerts) == (5, 0)
+    fresh = Item(
+        "Clinic shelled again", "Shelling struck a clinic in the valley today.", "https://x.org/new"
+    )
+    server.set("/a.xml", rss([*undated, fresh]))
+    clock.advance(61)
+    [second] = _poll_all(app)
+    assert (second.new, second.alerts) == (1, 1)
+    assert app.pipeline.deliver(notifier).sent == 1
