@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from monitor.extract import Extractor
 from monitor.fetch import Fetcher, backoff_delay
 from monitor.figures import format_figure
 from monitor.match import CompiledRules, compile_rules
-from monitor.notify import CONSOLE_TARGET, Notifier, Target
+from monitor.notify import CONSOLE_TARGET, Notifier, SendResult, Target
 from monitor.parse import FeedParseError, parse_feed
 from monitor.records import Article, FeedSpec, Match, Validators
 from monitor.settings import Settings
@@ -291,7 +292,15 @@ class Pipeline:
         success. Claims small batches so that a slow channel (Apprise waits 5.5 s between two
         emails to one server) never outlives the claim's lease."""
         total = DeliveryOutcome()
-        while total.sent + total.retried + total.failed < limit and not stop():
+        # Within one call, claim no new batch once a failed send's retry could be due again:
+        # a hanging channel then costs each call one pass, not a loop of retries.
+        budget = max(5.0, min(60.0, self.settings.delivery_backoff_base))
+        started = time.monotonic()
+        while (
+            total.sent + total.retried + total.failed < limit
+            and not stop()
+            and time.monotonic() - started < budget
+        ):
             done = self._deliver_batch(notifier, min(DELIVERY_BATCH, limit), stop)
             if done == DeliveryOutcome():
                 break
@@ -317,30 +326,25 @@ class Pipeline:
                 continue
             target = known.get(job.target_id)
             if target is None:
-                self.store.mark_failed(
-                    job.delivery_id,
-                    self.worker,
-                    f"channel {job.target_label} is no longer configured",
-                )
-                log.error(
-                    "alert %d: channel %s is no longer configured", job.alert_id, job.target_label
-                )
-                failed += 1
-                continue
-            result = notifier.send(target, job.message)
+                # Removed from channels.yaml, or mid-reload: an attempt that failed, so that
+                # it goes out if the channel comes back, and fails visibly if it does not.
+                result = SendResult(False, f"channel {job.target_label} is not in channels.yaml")
+            else:
+                result = notifier.send(target, job.message)
+            label = target.label if target else job.target_label
             now = self.clock()
             attempts = job.attempts + 1
             if result.ok:
                 self.store.mark_sent(job.delivery_id, self.worker, now)
                 sent += 1
-                log.info("alert %d sent to %s", job.alert_id, target.label)
+                log.info("alert %d sent to %s", job.alert_id, label)
             elif attempts >= self.settings.delivery_attempts:
                 self.store.mark_failed(job.delivery_id, self.worker, result.error or "failed")
                 failed += 1
                 log.error(
                     "alert %d to %s failed for good after %d attempts: %s",
                     job.alert_id,
-                    target.label,
+                    label,
                     attempts,
                     result.error,
                 )
@@ -361,7 +365,7 @@ class Pipeline:
                 log.warning(
                     "alert %d to %s failed (attempt %d), retry in %ds: %s",
                     job.alert_id,
-                    target.label,
+                    label,
                     attempts,
                     delay,
                     result.error,

@@ -33,6 +33,7 @@ from monitor.app import App
 from monitor.config import ConfigError
 from monitor.fetch import Fetcher
 from monitor.records import FeedSpec
+from monitor.threads import in_daemon_thread
 
 log = logging.getLogger("monitor.daemon")
 GRACE = 7.0  # seconds running work may take to finish after a stop signal
@@ -120,6 +121,10 @@ class Daemon:
             self.tasks.add(task)
             try:
                 return await func(*args)
+            except asyncio.CancelledError:
+                # abandoned at stop: its work is redone on the next start, nothing is lost
+                log.info("job %s abandoned at stop", getattr(func, "__name__", "job"))
+                return None
             finally:
                 self.tasks.discard(task)
 
@@ -137,8 +142,14 @@ class Daemon:
             trigger = IntervalTrigger(seconds=feed.interval, jitter=feed.interval * jitter or None)
             existing = self.scheduler.get_job(job_id)
             if existing is not None:
+                old = existing.args[0] if existing.args else None
                 existing.modify(args=(feed,))
-                existing.reschedule(trigger)
+                if not isinstance(old, FeedSpec) or old.interval != feed.interval:
+                    # a new interval: keep the poll that was due, if it comes sooner
+                    due = existing.next_run_time
+                    existing.reschedule(trigger)
+                    soonest = _now() + timedelta(seconds=feed.interval)
+                    existing.modify(next_run_time=min(due, soonest) if due else soonest)
                 continue
             # spread the first polls over a few seconds rather than all at once
             first = _now() + timedelta(seconds=random.uniform(0, min(5.0, feed.interval * jitter)))
@@ -160,8 +171,9 @@ class Daemon:
                 job.modify(next_run_time=_now())
 
     async def _deliver(self) -> None:
-        await asyncio.to_thread(
-            self.app.pipeline.deliver, self.app.notifier, 1000, self.stop.is_set
+        app = self.app
+        await in_daemon_thread(
+            lambda: app.pipeline.deliver(app.notifier, 1000, self.stop.is_set), "deliver"
         )
 
     async def _watch(self) -> None:

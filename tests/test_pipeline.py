@@ -161,7 +161,12 @@ def test_same_article_in_two_feeds_is_processed_once(
     tmp_path: Path, server: FeedServer, make_app: tuple
 ) -> None:
     _, notifier, _, make = make_app
-    copy = Item(ATTACK.title, ATTACK.text, "https://NEWS.example.org/clinic-shelled/")
+    copy = Item(
+        ATTACK.title,
+        ATTACK.text,
+        "https://NEWS.example.org/clinic-shelled/",
+        published=ATTACK.published,
+    )
     server.set("/a.xml", rss([ATTACK]))
     server.set("/b.xml", rss([copy]))
     app = make(_config_dir(tmp_path, server, {"A": "/a.xml", "B": "/b.xml"}))
@@ -380,3 +385,25 @@ def test_a_new_feeds_undated_backlog_does_not_flood(
     [second] = _poll_all(app)
     assert (second.new, second.alerts) == (1, 1)
     assert app.pipeline.deliver(notifier).sent == 1
+
+
+def test_a_channel_missing_for_a_while_gets_its_alert_when_it_returns(
+    tmp_path: Path, server: FeedServer, make_app: tuple
+) -> None:
+    clock, notifier, _, make = make_app
+    config = _config_dir(tmp_path, server, {"A": "/a.xml"})
+    channels = "version: 1\nurls:\n  - json://127.0.0.1:9/hook:\n      tag: alerts\n"
+    (config / "channels.yaml").write_text(channels)
+    server.set("/a.xml", rss([ATTACK]))
+    app = make(config)
+    _poll_all(app)
+    (config / "channels.yaml").write_text("version: 1\nurls: []\n")  # commented out, say
+    app.reload()
+    assert app.pipeline.deliver(notifier).retried == 1
+    [alert] = app.store.alerts(10)
+    assert "not in channels.yaml" in (alert.deliveries[0].last_error or "")
+    (config / "channels.yaml").write_text(channels)  # and back
+    app.reload()
+    clock.advance(31)
+    assert app.pipeline.deliver(notifier).sent == 1
+    assert [t.kind for t, _ in notifier.sent] == ["json"]
