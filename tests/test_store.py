@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.dedup import article_keys
 from monitor.records import Article, Figure, Match, Place, Validators
-from monitor.store import AlertDraft, Store, StoreError
+from monitor.store import AlertDraft, RegionSeenRow, Store, StoreError
 
 T0 = datetime(2024, 5, 7, 9, 0, tzinfo=UTC)
 
@@ -202,10 +202,137 @@ def test_forward_migration_hook(db_url: str) -> None:
     assert ran == [1]
     Store.open(db_url, schema_version=2, migrations={1: add_note}).close()
     assert ran == [1]  # already at 2: not run again
-    with pytest.raises(StoreError, match="newer"):
+    with pytest.raises(
+        StoreError, match=r"written by a newer version of the monitor \(schema 2 > 1\)"
+    ):
         Store.open(db_url)  # this code knows version 1 only
     with pytest.raises(StoreError, match="no migration"):
         Store.open(db_url, schema_version=3, migrations={})
+
+
+def _masked(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "reason"),
+    [
+        ("nonsense", "nonsense", "not a database URL"),
+        ("postgresql://u:pw@h:port/db", "postgresql://u:***@h:port/db", "not a database URL"),
+        ("nosuchdb://u:pw@h/db", "nosuchdb://u:***@h/db", "unknown kind of database 'nosuchdb'"),
+        (
+            "postgresql+psycopg://u:pw@127.0.0.1:1/db",
+            "postgresql+psycopg://u:***@127.0.0.1:1/db",
+            "connection refused",
+        ),
+    ],
+)
+@pytest.mark.parametrize("create", [True, False])
+def test_open_errors_are_one_line_with_the_password_masked(
+    url: str, shown: str, reason: str, create: bool
+) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store.open(url, create=create)
+    assert str(caught.value) == f"cannot open the database {shown}: {reason}"
+    assert ":pw@" not in str(caught.value)
+
+
+def test_open_error_when_the_folder_cannot_be_created(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    url = f"sqlite:///{tmp_path / 'a-file' / 'data' / 'monitor.db'}"
+    with pytest.raises(StoreError) as caught:
+        Store.open(url)
+    folder = tmp_path / "a-file" / "data"
+    assert str(caught.value).startswith(
+        f"cannot open the database {url}: cannot create folder {folder}: "
+    )
+    assert "\n" not in str(caught.value)
+
+
+def test_open_error_when_the_file_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.db"
+    path.write_bytes(b"plain text, not SQLite " * 100)
+    with pytest.raises(StoreError, match=r": file is not a database$"):
+        Store.open(f"sqlite:///{path}")
+
+
+def test_open_error_for_a_wrong_password() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("MONITOR_TEST_POSTGRES_URL is not set")
+    url = make_url(POSTGRES_URL).set(password="wrong-secret")
+    with pytest.raises(StoreError) as caught:
+        Store.open(url.render_as_string(hide_password=False))
+    message = str(caught.value)
+    assert message.startswith(f"cannot open the database {_masked(POSTGRES_URL)}: ")
+    assert "password authentication failed" in message
+    assert "wrong-secret" not in message
+
+
+def test_open_without_create_needs_an_sqlite_file(tmp_path: Path, sqlite_url: str) -> None:
+    path = tmp_path / "state" / "monitor.db"
+    with pytest.raises(StoreError) as caught:
+        Store.open(sqlite_url, create=False)
+    assert str(caught.value) == f"no database at {path} yet: run `monitor run` first"
+    assert not (tmp_path / "state").exists()  # neither the file nor its folder was made
+
+
+def test_open_without_create_reads_an_existing_database(db_url: str) -> None:
+    store = Store.open(db_url)
+    _commit(store)
+    store.close()
+    store = Store.open(db_url, create=False)
+    try:
+        assert store.counts().articles == 1
+        assert _commit(store, _article(2)) is not None  # not read-only: it just creates nothing
+    finally:
+        store.close()
+
+
+def test_open_without_create_creates_no_tables(db_url: str, tmp_path: Path) -> None:
+    if db_url.startswith("sqlite"):
+        path = tmp_path / "state" / "monitor.db"
+        path.parent.mkdir()
+        sqlite3.connect(path).close()  # an empty file: no tables
+    with pytest.raises(StoreError) as caught:
+        Store.open(db_url, create=False)
+    assert str(caught.value) == (
+        f"cannot open the database {_masked(db_url)}: "
+        "it has no monitor tables yet: run `monitor run` first"
+    )
+    engine = create_engine(db_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+def test_open_without_create_does_not_migrate(db_url: str) -> None:
+    Store.open(db_url).close()
+    ran: list[int] = []
+    with pytest.raises(
+        StoreError, match=r"schema 1 is older than this program's 2: run `monitor run`"
+    ):
+        Store.open(db_url, create=False, schema_version=2, migrations={1: lambda _c: ran.append(1)})
+    assert ran == []
+    with pytest.raises(StoreError, match=r"newer version of the monitor \(schema 1 > 0\)"):
+        Store.open(db_url, create=False, schema_version=0)
+
+
+def test_database_errors_in_later_calls_are_store_errors(db_url: str) -> None:
+    store = Store.open(db_url)
+    try:
+        with store._engine.begin() as conn:
+            conn.execute(text("drop table delivery"))
+        with pytest.raises(StoreError) as caught:
+            store.counts()
+        message = str(caught.value)
+        assert message.startswith(f"database {_masked(db_url)}: ")
+        assert "delivery" in message
+        assert "\n" not in message
+        password = make_url(db_url).password
+        assert not password or password not in message
+    finally:
+        store.close()
 
 
 def test_persists_across_close_and_reopen(db_url: str) -> None:
@@ -381,6 +508,71 @@ def test_cooldowns_and_regions(store: Store) -> None:
     assert seen == {"region:SY-ID": later, "city:170063": later}
     assert store.regions_last_seen("another-rule", ["region:SY-ID"]) == {}
     assert store.regions_last_seen("health-attacks", []) == {}
+
+
+def _commit_regions(
+    store: Store, n: int, now: datetime, seen_at: datetime | None, place: str = "region:SY-ID"
+) -> None:
+    article = _article(n)
+    assert (
+        store.commit_article(
+            article,
+            article_keys(article),
+            fetched_at=now,
+            alerted=False,
+            alerts=[],
+            regions=[("new-region", place)],
+            now=now,
+            regions_seen_at=seen_at,
+        )
+        is not None
+    )
+
+
+def _region_row(store: Store, place: str) -> tuple[datetime, datetime]:
+    with store._read() as s:
+        row = s.get(RegionSeenRow, ("new-region", place))
+        assert row is not None
+        return row.first_seen, row.last_seen
+
+
+def test_regions_are_seen_when_the_article_says(store: Store) -> None:
+    weeks_ago = T0 - timedelta(days=21)
+    # a backlog entry published weeks ago: the region was seen then, not today
+    _commit_regions(store, 1, T0, weeks_ago)
+    assert store.regions_last_seen("new-region", ["region:SY-ID"]) == {"region:SY-ID": weeks_ago}
+    assert _region_row(store, "region:SY-ID") == (weeks_ago, weeks_ago)
+    # a newer article moves last_seen forward, first_seen stays
+    yesterday = T0 - timedelta(days=1)
+    _commit_regions(store, 2, T0, yesterday)
+    assert _region_row(store, "region:SY-ID") == (weeks_ago, yesterday)
+    # an older one, committed later, moves last_seen back never, and first_seen back in time
+    older = T0 - timedelta(days=40, microseconds=1)
+    _commit_regions(store, 3, T0 + timedelta(hours=1), older)
+    assert _region_row(store, "region:SY-ID") == (older, yesterday)
+    # one microsecond later still counts as later
+    _commit_regions(store, 4, T0, yesterday + timedelta(microseconds=1))
+    assert _region_row(store, "region:SY-ID")[1] == yesterday + timedelta(microseconds=1)
+    # without regions_seen_at: now
+    _commit_regions(store, 5, T0, None)
+    assert store.regions_last_seen("new-region", ["region:SY-ID"]) == {"region:SY-ID": T0}
+
+
+def test_regions_seen_at_is_never_after_now_and_never_naive(store: Store) -> None:
+    # a feed's clock in the future must not keep a region "seen" beyond now
+    _commit_regions(store, 1, T0, T0 + timedelta(days=2), place="city:170063")
+    assert _region_row(store, "city:170063") == (T0, T0)
+    # another zone: compared as times, stored as UTC
+    kathmandu = timezone(timedelta(hours=5, minutes=45))
+    _commit_regions(
+        store, 2, T0 + timedelta(hours=1), datetime(2024, 5, 7, 15, 0, tzinfo=kathmandu)
+    )
+    assert store.regions_last_seen("new-region", ["region:SY-ID"]) == {
+        "region:SY-ID": datetime(2024, 5, 7, 9, 15, tzinfo=UTC)
+    }
+    with pytest.raises(ValueError, match="naive"):
+        _commit_regions(store, 3, T0, datetime(2024, 5, 7, 9, 0))  # noqa: DTZ001
+    assert not store.known(article_keys(_article(3)))
 
 
 def test_rule_first_active_is_kept(store: Store) -> None:

@@ -8,6 +8,9 @@ its rowcount says who won. Where the backends differ: SQLite writes begin IMMEDI
 FOR UPDATE SKIP LOCKED, serialises schema creation with an advisory lock, and cannot store NUL in
 text (it becomes U+FFFD). Writers lock keys and rule rows in sorted order so they cannot deadlock.
 
+Failures reach callers as StoreError, one readable line with the URL's password masked (only
+IntegrityError, a constraint the caller broke, passes as is): callers need not import SQLAlchemy.
+
 The store never reads a clock: every time is a UTC-aware datetime passed in by the caller, and
 every time read back is UTC-aware (SQLite keeps no offset, so it is restored on read).
 

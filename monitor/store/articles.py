@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -61,13 +62,23 @@ class ArticleStore(StoreBase):
         alerts: Sequence[AlertDraft],
         regions: Sequence[tuple[str, str]],
         now: datetime,
+        regions_seen_at: datetime | None = None,
     ) -> int | None:
         """Store the article, its keys, alerts, their pending deliveries, cooldowns and regions.
+
+        The regions (rule id, place id) are recorded as seen at regions_seen_at (default now;
+        a later time is taken as now): an old article must not make a region look seen today.
+        A region's last_seen never moves back, nor its first_seen forward.
 
         One transaction: all of it or nothing. Returns the article id, or None when any key was
         already stored (a duplicate: nothing is written). Any other failure rolls back and raises.
         Two targets with the same id in one alert are a caller bug and raise IntegrityError.
         """
+        seen_at = now
+        if regions_seen_at is not None:
+            if regions_seen_at.utcoffset() is None:
+                raise ValueError(f"naive datetime given to the store: {regions_seen_at!r}")
+            seen_at = min(regions_seen_at, now)
         # Sorted: concurrent commits then lock the keys (and the rule and region rows below) in
         # one order, so on PostgreSQL two of them wait for each other instead of deadlocking.
         unique_keys = sorted(set(keys))
@@ -136,12 +147,33 @@ class ArticleStore(StoreBase):
                 self._upsert(
                     s,
                     RegionSeenRow,
-                    {"rule_id": rule_id, "place_id": place_id, "first_seen": now, "last_seen": now},
+                    {
+                        "rule_id": rule_id,
+                        "place_id": place_id,
+                        "first_seen": seen_at,
+                        "last_seen": seen_at,
+                    },
                     ("rule_id", "place_id"),
-                    {"last_seen": now},
+                    self._seen_bounds(seen_at),
                 )
             s.flush()
         return article_id
+
+    def _seen_bounds(self, seen_at: datetime) -> dict[str, Any]:
+        """The region row's update on conflict: last_seen the later and first_seen the earlier
+        of the stored time and seen_at. Both backends store the times in UTC (SQLite as text of
+        fixed width), so their comparison is the times' order."""
+        table = table_of(RegionSeenRow)
+        first, last = table.c.first_seen, table.c.last_seen
+        new = bindparam(None, seen_at, type_=last.type)
+        if self.dialect == "sqlite":  # two-argument min() and max() are scalar in SQLite
+            return {"first_seen": func.min(first, new), "last_seen": func.max(last, new)}
+        if self.dialect == "postgresql":
+            return {"first_seen": func.least(first, new), "last_seen": func.greatest(last, new)}
+        return {
+            "first_seen": case((first > new, new), else_=first),
+            "last_seen": case((last < new, new), else_=last),
+        }
 
     # --- rule memory ---------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
-from monitor.store.engine import WRITE
+from monitor.store.engine import WRITE, StoreError, masked_url, reason
 from monitor.store.tables import table_of
 
 
@@ -31,14 +31,26 @@ class StoreBase:
         return self._engine.dialect.name
 
     @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """SQLAlchemy's errors as StoreError with a readable reason; IntegrityError passes (a
+        constraint the caller broke, see commit_article)."""
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            url = self._engine.url
+            raise StoreError(f"database {masked_url(url)}: {reason(exc, url)}") from exc
+
+    @contextmanager
     def _read(self) -> Iterator[Session]:
-        with Session(self._engine, expire_on_commit=False) as session:
+        with self._translated(), Session(self._engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
         """A write transaction, committed on normal exit and rolled back on an exception."""
-        with Session(self._writer, expire_on_commit=False) as session:
+        with self._translated(), Session(self._writer, expire_on_commit=False) as session:
             yield session
             session.commit()
 

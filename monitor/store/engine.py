@@ -3,12 +3,14 @@ NUL), the schema version and migrations."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, col, create_engine, select, update
 
@@ -27,7 +29,73 @@ MIGRATION_LOCK = 0x6D6F6E69746F72  # 'monitor'
 
 
 class StoreError(Exception):
-    """The database cannot be used by this version of the code."""
+    """The database cannot be opened or used: unreachable, not a database URL, a folder that
+    cannot be created, a schema this code cannot handle, or a database error in a later call.
+    The message is one readable line; a database URL in it has its password masked."""
+
+
+def masked_url(url: str | URL) -> str:
+    """The URL as text with its password replaced by ***, even when it does not parse."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _password(url: str | URL) -> str | None:
+    try:
+        return (url if isinstance(url, URL) else make_url(url)).password
+    except (ArgumentError, ValueError):
+        return None
+
+
+def reason(exc: BaseException, url: str | URL = "") -> str:
+    """A short readable reason for a failure to open or use the database, one line, without the
+    URL's password."""
+    if isinstance(exc, StoreError):
+        text_ = str(exc)
+    elif isinstance(exc, NoSuchModuleError):
+        text_ = f"unknown kind of database {_scheme(url)!r}"
+    elif isinstance(exc, ArgumentError):
+        text_ = "not a database URL"
+    elif isinstance(exc, ImportError):
+        text_ = f"its driver is not installed (no module {exc.name or '?'})"
+    elif isinstance(exc, DBAPIError):
+        text_ = _driver_reason(str(exc.orig))
+    else:
+        text_ = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    password = _password(url)
+    if password:
+        text_ = text_.replace(password, "***")
+    return text_
+
+
+def _scheme(url: str | URL) -> str:
+    return url.drivername if isinstance(url, URL) else str(url).split(":", 1)[0]
+
+
+def _driver_reason(message: str) -> str:
+    """The driver's message cut to its point: psycopg's 'connection failed: connection to
+    server at "h", port 1 failed: FATAL:  password authentication failed ...' -> 'password
+    authentication failed ...'."""
+    lines = message.strip().splitlines()
+    first = lines[0].strip() if lines else "unknown database error"
+    first = first.rsplit(" failed: ", 1)[-1]
+    first = re.sub(r"^(FATAL|ERROR):\s*", "", first).strip()
+    return first[:1].lower() + first[1:] if first[:1].isupper() and first[1:2].islower() else first
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of an SQLite URL; None for an in-memory database, a URI filename, or another
+    database."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def _without_nul(value: Any) -> Any:
@@ -46,7 +114,12 @@ def _strip_nul(parameters: Any) -> Any:
     return parameters
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str | URL, *, create: bool = True) -> Engine:
+    """An engine for the URL; does not connect. With create, makes an SQLite file's folder.
+
+    Raises StoreError when the folder cannot be created; SQLAlchemy's ArgumentError (or
+    ValueError) for text that is not a database URL, ImportError for a missing driver.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         engine = create_engine(parsed, pool_pre_ping=True)
@@ -73,7 +146,12 @@ def make_engine(url: str) -> Engine:
             parsed, connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        if create:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create folder {folder}: {exc.strerror or exc}") from exc
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -112,9 +190,7 @@ def migrate(writer: Engine, target: int, migrations: Mapping[int, Migration]) ->
             conn.execute(table_of(SchemaVersionRow).insert().values(id=1, version=target))
             return
         if current > target:
-            raise StoreError(
-                f"database schema version {current} is newer than this program's {target}"
-            )
+            raise _newer(current, target)
         for version in range(current, target):
             step = migrations.get(version)
             if step is None:
@@ -124,3 +200,27 @@ def migrate(writer: Engine, target: int, migrations: Mapping[int, Migration]) ->
             conn.execute(
                 update(SchemaVersionRow).where(col(SchemaVersionRow.id) == 1).values(version=target)
             )
+
+
+def _newer(current: int, target: int) -> StoreError:
+    return StoreError(f"written by a newer version of the monitor (schema {current} > {target})")
+
+
+def check_schema(engine: Engine, target: int) -> None:
+    """For a store opened without create: the tables exist at the schema version target.
+
+    Reads only: creates nothing and migrates nothing. Raises StoreError otherwise.
+    """
+    with engine.connect() as conn:
+        current = None
+        if inspect(conn).has_table(table_of(SchemaVersionRow).name):
+            current = conn.execute(select(SchemaVersionRow.version)).scalar_one_or_none()
+    if current is None:
+        raise StoreError("it has no monitor tables yet: run `monitor run` first")
+    if current > target:
+        raise _newer(current, target)
+    if current < target:
+        raise StoreError(
+            f"its schema {current} is older than this program's {target}: "
+            "run `monitor run` to upgrade it"
+        )

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
 from monitor.store.articles import ArticleStore
-from monitor.store.engine import MIGRATIONS, SCHEMA_VERSION, Migration, make_engine, migrate
+from monitor.store.engine import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Migration,
+    StoreError,
+    check_schema,
+    make_engine,
+    masked_url,
+    migrate,
+    reason,
+    sqlite_file,
+)
 from monitor.store.feeds import FeedStore
 from monitor.store.outbox import OutboxStore
 from monitor.store.status import StatusStore
@@ -23,17 +37,42 @@ class Store(ArticleStore, FeedStore, OutboxStore, StatusStore):
         cls,
         url: str,
         *,
+        create: bool = True,
         schema_version: int = SCHEMA_VERSION,
         migrations: Mapping[int, Migration] = MIGRATIONS,
     ) -> Store:
         """Connect, create the file's folder and missing tables, and migrate forward.
 
-        Raises StoreError when the database was written by a newer schema, or a migration step is
-        missing. Does not migrate backwards.
+        With create=False (for commands that only read) nothing is created or migrated: a
+        missing SQLite file, a database without the tables, or one at another schema version
+        raises StoreError.
+
+        Every failure raises StoreError with one line naming the URL, its password masked, and
+        the reason: not a database URL, connection refused, a folder that cannot be created, a
+        schema newer than this code or a missing migration step. Does not migrate backwards.
         """
-        store = cls(make_engine(url))
+        shown = masked_url(url)
         try:
-            migrate(store._writer, schema_version, migrations)
+            parsed = make_url(url)
+        except (ArgumentError, ValueError) as exc:
+            raise StoreError(f"cannot open the database {shown}: not a database URL") from exc
+        if not create:
+            path = sqlite_file(parsed)
+            if path is not None and not path.exists():
+                raise StoreError(f"no database at {path} yet: run `monitor run` first")
+        try:
+            engine = make_engine(parsed, create=create)
+        except (StoreError, SQLAlchemyError, ImportError) as exc:
+            raise StoreError(f"cannot open the database {shown}: {reason(exc, parsed)}") from exc
+        store = cls(engine)
+        try:
+            if create:
+                migrate(store._writer, schema_version, migrations)
+            else:
+                check_schema(store._engine, schema_version)
+        except (StoreError, SQLAlchemyError) as exc:
+            store.close()
+            raise StoreError(f"cannot open the database {shown}: {reason(exc, parsed)}") from exc
         except BaseException:
             store.close()
             raise
