@@ -159,11 +159,27 @@ def escape_html(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+# Slack's mrkdwn has no escape for its formatting markers (only &, < and > have entities), and
+# zero-width spaces are no reliable cure: Slack takes one for a word boundary, which is what
+# lets a marker open or close, so it can switch formatting on as well as off. Feed text gets
+# look-alike characters instead; Slack never pairs them, and they read the same.
+_SLACK_MARKERS = str.maketrans(
+    {
+        "*": "\u2217",  # ∗ ASTERISK OPERATOR (bold)
+        "_": "\u02cd",  # ˍ MODIFIER LETTER LOW MACRON (italic)
+        "~": "\u223c",  # ∼ TILDE OPERATOR (strike)
+        "`": "\u02cb",  # ˋ MODIFIER LETTER GRAVE ACCENT (code, code block)
+    }
+)
+
+
 def escape_slack(text: str) -> str:
     """Slack's three control characters become entities; '@' is followed by a zero-width space
-    so feed text cannot spell a mention Slack would resolve (@here, @channel)."""
+    so feed text cannot spell a mention Slack would resolve (@here, @channel); the formatting
+    markers * _ ~ ` become look-alikes, so feed text cannot bold, italicise, strike or quote
+    code. Our own markup (bold terms and headings, links) is added around the escaped text."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("@", "@\u200b")
+    return text.replace("@", "@\u200b").translate(_SLACK_MARKERS)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&\"'=:])")

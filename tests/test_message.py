@@ -115,6 +115,27 @@ def test_slack_link_cannot_be_broken_out_of() -> None:
     assert "<https://example.org/a%7C%3C!channel%3E|t>" in body
 
 
+def test_slack_feed_text_cannot_format() -> None:
+    hostile = "*bold* _italic_ ~strike~ `code` ```block``` a*b_c~d`e"
+    msg = replace(
+        BASE,
+        article_title=hostile,
+        sentence=f"The clinic: {hostile}",
+        source="*src*",
+        explain="_why_",
+        terms=("clinic",),
+        link="ftp://x/_a_",
+    )
+    body = render(msg, "slack").body
+    for marker in "_~`":
+        assert marker not in body
+    # the only asterisks left are ours: around the severity and around the matched term
+    assert body.count("*") == 4
+    assert "*HIGH*" in body
+    assert "*clinic*" in body
+    assert "\u2217bold\u2217 \u02cditalic\u02cd \u223cstrike\u223c \u02cbcode\u02cb" in body
+
+
 def test_markdown_escapes_feed_text() -> None:
     msg = replace(BASE, article_title="[click](javascript:alert(1)) **bold**", terms=())
     body = render(msg, "markdown").body
@@ -165,6 +186,7 @@ def test_slack_escape_leaves_no_control_character(text: str) -> None:
     out = escape_slack(text)
     assert "<" not in out
     assert ">" not in out
+    assert not set(out) & set("*_~`")
     assert re.search(r"&(?!amp;|lt;|gt;)", out) is None
 
 

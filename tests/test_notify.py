@@ -122,9 +122,87 @@ def test_targets_by_tag_with_kind_label_and_stable_id(tmp_path: Path) -> None:
     assert {PASSWORD, "c0ccccccccccccccccccccccc"} <= channels.secrets()
     again = load_channels(write(tmp_path, text), {})
     assert [t.id for t in again.all_targets()] == [t.id for t in channels.all_targets()]
-    other = load_channels(write(tmp_path, text.replace(PASSWORD, "another-pass")), {})
-    assert other.all_targets()[1].id != email.id
+    moved = load_channels(write(tmp_path, text.replace("2525", "2526")), {})
+    assert moved.all_targets()[1].id != email.id
     assert channels.target(email.id) == email
+
+
+ROTATING = (
+    "urls:\n"
+    "  - mailto://monitor:${SMTP_PASSWORD}@127.0.0.1:2525"
+    "?to=a@example.org&from=m@example.org&mode=insecure:\n"
+    "      tag: alerts\n"
+    "  - json://127.0.0.1:9/hook?+X-Token=${HOOK_TOKEN}:\n"
+    "      tag: alerts\n"
+    "  - ${SLACK_WEBHOOK}:\n"
+    "      tag: alerts\n"
+)
+
+
+def rotating_env(n: int) -> dict[str, str]:
+    return {
+        "SMTP_PASSWORD": f"smtp-password-{n}",
+        "HOOK_TOKEN": f"hook-token-{n}",
+        "SLACK_WEBHOOK": f"https://hooks.slack.com/services/T0AAAAAA/B0BBBBBB/{n}secret{n}tok",
+    }
+
+
+def test_target_ids_survive_rotating_secrets(tmp_path: Path) -> None:
+    path = write(tmp_path, ROTATING)
+    before = load_channels(path, rotating_env(1))
+    after = load_channels(path, rotating_env(2))
+    assert [t.kind for t in before.all_targets()] == ["email", "json", "slack"]
+    assert [t.id for t in after.all_targets()] == [t.id for t in before.all_targets()]
+    assert after.all_targets() == before.all_targets()  # labels too: nothing of a secret shows
+    for channels, n in ((before, 1), (after, 2)):
+        for target in channels.all_targets():
+            for secret in rotating_env(n).values():
+                assert secret.rsplit("/", 1)[-1] not in target.label
+            assert f"{n}...k" not in target.label  # not even Apprise's first-and-last glimpse
+    # a cosmetic change (parameter order, a default spelt out) keeps the id as well
+    cosmetic = ROTATING.replace("?to=a@example.org&from=", "?from=").replace(
+        "&mode=insecure", "&mode=insecure&to=a@example.org"
+    )
+    cosmetic = cosmetic.replace("/hook?+X-Token", "/hook?retry=0&+X-Token")
+    assert cosmetic.count("to=a@example.org") == 1
+    assert "retry=0" in cosmetic
+    again = load_channels(write(tmp_path, cosmetic), rotating_env(3))
+    assert [t.id for t in again.all_targets()] == [t.id for t in before.all_targets()]
+
+
+def test_urls_differing_only_in_secrets_get_distinct_ids(tmp_path: Path) -> None:
+    text = (
+        "urls:\n"
+        "  - json://127.0.0.1:9/hook?+X-Token=${TOKEN_A}:\n"
+        "      tag: alerts\n"
+        "  - json://127.0.0.1:9/hook?+X-Token=${TOKEN_B}:\n"
+        "      tag: alerts\n"
+        "  - https://hooks.slack.com/services/T0AAAAAA/B0BBBBBB/c0ccccccccccccccccccccccc:\n"
+        "      tag: alerts\n"
+        "  - https://hooks.slack.com/services/T0AAAAAA/B0BBBBBB/d0dddddddddddddddddddddddd:\n"
+        "      tag: alerts\n"
+    )
+    env = {"TOKEN_A": "first-token", "TOKEN_B": "second-token"}
+    channels = load_channels(write(tmp_path, text), env)
+    targets = channels.all_targets()
+    assert len(targets) == 4
+    assert len({t.id for t in targets}) == 4
+    assert targets[0].label == targets[1].label
+    assert targets[2].label == targets[3].label
+    assert all(s not in t.label for t in targets for s in channels.secrets())
+    # n-th occurrence in file order: rotating either token keeps both ids
+    rotated = load_channels(write(tmp_path, text), {"TOKEN_A": "third-token", "TOKEN_B": "4th-tok"})
+    assert [t.id for t in rotated.all_targets()] == [t.id for t in targets]
+    # each id still reaches its own URL
+    assert channels.service(targets[0].id) is not channels.service(targets[1].id)
+
+
+def test_the_same_url_twice_is_one_target_with_both_tags(tmp_path: Path) -> None:
+    text = (
+        "urls:\n  - json://127.0.0.1:9/a:\n      tag: x\n  - json://127.0.0.1:9/a:\n      tag: y\n"
+    )
+    (target,) = load_channels(write(tmp_path, text), {}).all_targets()
+    assert target.tags == ("x", "y")
 
 
 def test_variables_are_expanded_with_defaults_and_dollar_escape(tmp_path: Path) -> None:
