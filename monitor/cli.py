@@ -18,6 +18,7 @@ from monitor.commands.daemon import cmd_check, cmd_health, cmd_run
 from monitor.commands.status import cmd_alerts, cmd_feeds, cmd_notify_test
 from monitor.config import ConfigError
 from monitor.settings import load_settings
+from monitor.store import StoreError
 from monitor.yamlio import YamlError
 
 log = logging.getLogger("monitor")
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args, settings)
         return result
-    except (ConfigError, CliError) as exc:
+    except (ConfigError, CliError, StoreError, OSError) as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

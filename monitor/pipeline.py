@@ -258,6 +258,7 @@ class Pipeline:
             alerts=drafts,
             regions=decision.regions,
             now=now,
+            regions_seen_at=article.published,  # a backlog entry was seen then, not now
         )
         if stored is None:  # another worker stored it between known() and now
             return ArticleOutcome(duplicate=True)

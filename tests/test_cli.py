@@ -6,6 +6,7 @@ import json
 import logging
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ STORY = Item(
     "displaced across Idlib province in a week, and clashes were reported near Hama.",
     "https://news.example.org/idlib",
     guid="story-1",
+    published=datetime.now(UTC) - timedelta(hours=1),
 )
 CALM = Item("Book fair opens", "A book fair opened in the capital.", "https://news.example.org/b")
 
@@ -216,3 +218,24 @@ def test_check_warns_about_unknown_places(
     )
     assert "'Mali'" not in err
     assert "SY-ID" not in err
+
+
+def test_json_logs_mask_secrets_in_tracebacks(
+    env_config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "another-s3cret-value-77"
+    monkeypatch.setenv("HOOK_TOKEN", secret)
+    monkeypatch.setenv("MONITOR_LOG_FORMAT", "json")
+    (env_config / "channels.yaml").write_text(
+        "version: 1\nurls:\n  - json://monitor:${HOOK_TOKEN}@127.0.0.1:9/hook:\n      tag: alerts\n"
+    )
+    assert main(["check"]) == 0
+    try:
+        raise RuntimeError(f"connecting with {secret} failed")
+    except RuntimeError:
+        logging.getLogger("monitor.test").exception("a crash")
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    entry = json.loads(line)
+    assert entry["message"] == "a crash"
+    assert "***" in entry["error"]
+    assert secret not in line

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,21 +17,25 @@ from tests.support.smtp import SmtpServer
 pytestmark = pytest.mark.e2e
 
 INTERVAL = E2E_INTERVAL
+NOW = datetime.now(UTC)  # dated entries: a new feed's undated backlog is never alerted
 
 ATTACK = Item(
     "Hospital struck in Kadugli",
     "A maternity hospital was struck by artillery in Kadugli on Sunday, staff reported.",
     "https://news.example.org/kadugli",
+    published=NOW,
 )
 DISPLACED = Item(
     "Floods uproot thousands",
     "Some 30,000 people have been displaced by floods along the river, the agency said.",
     "https://news.example.org/floods",
+    published=NOW,
 )
 SHELLED = Item(
     "Clinic shelled",
     "Shelling hit a rural clinic near Bentiu overnight; two nurses were hurt.",
     "https://news.example.org/bentiu",
+    published=NOW,
 )
 QUIET = Item(
     "Market day", "Traders sold onions and tea in the square.", "https://news.example.org/q"

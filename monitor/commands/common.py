@@ -18,12 +18,18 @@ class CliError(Exception):
     """A problem to report in one line (or a few) and exit non-zero."""
 
 
-def load_config_for(settings: Settings, args: argparse.Namespace) -> Config:
+def read_config(settings: Settings, args: argparse.Namespace) -> Config:
     """The config, with its secrets added to the log filter so no log line shows them."""
     config = load_config(settings.config_dir, os.environ, settings.default_interval)
     mask_filter: SecretMaskFilter | None = getattr(args, "mask_filter", None)
     if mask_filter is not None:
         mask_filter.update(config.channels.secrets())
+    return config
+
+
+def load_config_for(settings: Settings, args: argparse.Namespace) -> Config:
+    """read_config(), logging its warnings."""
+    config = read_config(settings, args)
     for problem in config.problems:
         log.warning("%s", problem)
     return config
@@ -31,9 +37,6 @@ def load_config_for(settings: Settings, args: argparse.Namespace) -> Config:
 
 def build_app(settings: Settings, args: argparse.Namespace) -> App:
     config = load_config_for(settings, args)
-    try:
-        app = build(settings, config=config)
-    except OSError as exc:
-        raise CliError(f"cannot open the database {settings.db_url}: {exc}") from exc
+    app = build(settings, config=config)  # a database it cannot open raises StoreError
     app.mask_filter = getattr(args, "mask_filter", None)
     return app

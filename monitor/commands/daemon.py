@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 from monitor.app import App, load_gazetteer
-from monitor.commands.common import build_app
-from monitor.config import ConfigError, load_config
+from monitor.commands.common import build_app, read_config
+from monitor.config import ConfigError
 from monitor.durations import format_duration
 from monitor.gazetteer import Gazetteer
 from monitor.rules import Problem, Rule
@@ -39,7 +38,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 async def _run_once(app: App) -> int:
     feeds = app.config.feeds
     async with app.fetcher() as fetcher:
-        outcomes = await asyncio.gather(*(app.pipeline.poll(fetcher, f) for f in feeds))
+        outcomes = await asyncio.gather(*(app.pipeline.poll(fetcher, f, force=True) for f in feeds))
     delivered = await asyncio.to_thread(app.pipeline.deliver, app.notifier, 100_000)
     by_status: dict[str, int] = {}
     for o in outcomes:
@@ -114,7 +113,7 @@ def place_problems(rules: Sequence[Rule], gazetteer: Gazetteer) -> list[Problem]
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        config = load_config(settings.config_dir, os.environ, settings.default_interval)
+        config = read_config(settings, args)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

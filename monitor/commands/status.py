@@ -22,7 +22,7 @@ from monitor.settings import Settings
 def _open_store(settings: Settings) -> Any:
     from monitor.store import Store
 
-    return Store.open(settings.db_url)
+    return Store.open(settings.db_url, create=False)  # a status never creates a database
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
