@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+import threading
 from collections.abc import Sequence
 
 from monitor.app import App, load_gazetteer
@@ -30,9 +32,28 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         from monitor.scheduler import run_daemon
 
         asyncio.run(run_daemon(app))
-        return 0
     finally:
         app.close()
+    _exit_now_if_held()
+    return 0
+
+
+def _exit_now_if_held() -> None:
+    """Exit at once if a thread would hold the process after a stop.
+
+    A send stuck in a silent mail server runs in a thread Apprise starts and the interpreter
+    would wait for (up to the URL's timeouts). Its delivery is still claimed, not sent, so it
+    is retried after a restart: abandoning the thread loses nothing.
+    """
+    # Not only non-daemon threads: the interpreter also joins every thread-pool worker at
+    # exit, daemon or not, and Apprise sends through a pool.
+    held = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if held:
+        log.info("leaving %d unfinished thread(s) behind: exiting now", len(held))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 async def _run_once(app: App) -> int:

@@ -38,3 +38,14 @@ class Daemon:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def run_command(self, *args: str) -> str:
+        """Run another monitor command with the daemon's environment; its standard output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done.stdout + done.stderr
