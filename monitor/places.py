@@ -290,6 +290,18 @@ def _longest_at(
     toks: list[Token], i: int, gazetteer: Gazetteer, cased: bool
 ) -> tuple[int, str, tuple[Entry, ...]] | None:
     """The longest name starting at token i, as (end token index, key, candidates)."""
+    if cased:
+        # In cased text a name starts with a capital, a particle, an elision or Arabic; most
+        # words start with none of these, and no name can start at them.
+        first = toks[i].text
+        if (
+            first[0].isalpha()
+            and not first[0].isupper()
+            and toks[i].folded not in _PARTICLES
+            and not _elided_capital(first)
+            and not is_arabic(first)
+        ):
+            return None
     for n in range(min(MAX_WORDS, len(toks) - i), 0, -1):
         span = toks[i : i + n]
         if n <= 3:

@@ -40,8 +40,11 @@ def fold(text: str) -> str:
     return stripped.casefold().translate(_ARABIC_MAP)
 
 
+_ARABIC = re.compile("[\u0600-\u06ff]")
+
+
 def is_arabic(word: str) -> bool:
-    return any("\u0600" <= c <= "\u06ff" for c in word)
+    return _ARABIC.search(word) is not None
 
 
 def arabic_bases(folded: str) -> tuple[str, ...]:
@@ -145,6 +148,7 @@ _ELISIONS = (
 )
 
 
+@lru_cache(maxsize=65536)
 def word_keys(folded: str) -> tuple[str, ...]:
     """The forms a folded word can be matched under: itself, without a French elision
     ("l'hopital" -> "hopital"), without an English possessive ("hospital's" -> "hospital"),
