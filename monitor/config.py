@@ -88,7 +88,7 @@ def read_feeds(
             names[name] = item.line_of("name")
         if not url:
             bad(None, f"feed '{name}' is missing 'url'")
-        elif urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        elif not _web_address(url):
             bad("url", f"feed url {url!r} must be an http:// or https:// address")
         interval = default_interval
         if item.get("interval") is not None:
@@ -120,6 +120,14 @@ def read_feeds(
                 )
             )
     return feeds, problems
+
+
+def _web_address(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # 'http://[::1/x': not even a URL
+        return False
 
 
 def _rule_feed_problems(rules: list[Rule], feeds: list[FeedSpec]) -> list[Problem]:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.analysis import Analyzer
@@ -135,8 +135,10 @@ class Pipeline:
             self.store.record_fetch_not_modified(feed.name, now, owner=self.worker)
             log.debug("feed %s: not modified", feed.name)
             return FeedOutcome(feed.name, "not_modified")
-        try:
-            parsed = parse_feed(result.body, result.headers, feed)
+        try:  # a 10 MB feed takes seconds to parse: not on the event loop
+            parsed = await in_daemon_thread(
+                lambda: parse_feed(result.body, result.headers, feed), f"parse {feed.name}"
+            )
         except FeedParseError as exc:
             return self._fetch_failed(feed, now, str(exc), None, state, retryable=False)
         if parsed.warning:
@@ -147,6 +149,16 @@ class Pipeline:
             )
         new = sum(1 for o in outcomes if not o.duplicate and not o.failed)
         alerts = sum(o.alerts for o in outcomes)
+        failed = sum(1 for o in outcomes if o.failed)
+        if failed:  # keep the old validators, so the next poll reads the feed whole again
+            outcome = self._fetch_failed(
+                feed,
+                self.clock(),
+                f"{failed} of {len(parsed.articles)} entries could not be processed (see the log)",
+                None,
+                state,
+            )
+            return replace(outcome, entries=len(parsed.articles), new=new, alerts=alerts)
         if len(outcomes) < len(parsed.articles):  # stopped part-way: fetch it all again next time
             log.info(
                 "feed %s: stopped after %d of %d entries",
@@ -297,12 +309,13 @@ class Pipeline:
         # a hanging channel then costs each call one pass, not a loop of retries.
         budget = max(5.0, min(60.0, self.settings.delivery_backoff_base))
         started = time.monotonic()
+        stuck: set[str] = set()  # channels that failed in this pass: not tried again in it
         while (
             total.sent + total.retried + total.failed < limit
             and not stop()
             and time.monotonic() - started < budget
         ):
-            done = self._deliver_batch(notifier, min(DELIVERY_BATCH, limit), stop)
+            done = self._deliver_batch(notifier, min(DELIVERY_BATCH, limit), stop, stuck)
             if done == DeliveryOutcome():
                 break
             total = DeliveryOutcome(
@@ -311,7 +324,7 @@ class Pipeline:
         return total
 
     def _deliver_batch(
-        self, notifier: Notifier, limit: int, stop: Callable[[], bool]
+        self, notifier: Notifier, limit: int, stop: Callable[[], bool], stuck: set[str]
     ) -> DeliveryOutcome:
         now = self.clock()
         lease = max(DELIVERY_BATCH * 30.0, self.settings.lease)
@@ -320,10 +333,10 @@ class Pipeline:
         known[CONSOLE_TARGET.id] = CONSOLE_TARGET
         sent = retried = failed = 0
         for job in jobs:
-            if stop():  # hand the rest back at once rather than hold them until the lease ends
-                self.store.mark_retry(
-                    job.delivery_id, self.worker, "not sent: the monitor was stopping", now
-                )
+            if stop() or job.target_id in stuck:
+                # hand it back untried: the monitor is stopping, or its channel just failed
+                # (a hanging server must not cost one timeout per delivery)
+                self.store.release(job.delivery_id, self.worker)
                 continue
             target = known.get(job.target_id)
             if target is None:
@@ -332,6 +345,8 @@ class Pipeline:
                 result = SendResult(False, f"channel {job.target_label} is not in channels.yaml")
             else:
                 result = notifier.send(target, job.message)
+                if not result.ok:
+                    stuck.add(job.target_id)
             label = target.label if target else job.target_label
             now = self.clock()
             attempts = job.attempts + 1

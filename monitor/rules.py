@@ -302,6 +302,10 @@ def _figure(r: _Reader) -> FigureCondition | None:
     if isinstance(at_least, str):
         at_least = at_least.replace(",", "").replace("_", "")
     try:
+        if isinstance(at_least, bool) or (
+            isinstance(at_least, float) and not at_least.is_integer()
+        ):
+            raise ValueError
         threshold = int(at_least)
         if threshold < 0:
             raise ValueError

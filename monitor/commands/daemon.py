@@ -18,6 +18,7 @@ from monitor.gazetteer import Gazetteer
 from monitor.rules import Problem, Rule
 from monitor.settings import Settings
 from monitor.text import tokens
+from monitor.threads import in_daemon_thread
 
 # --- run ---------------------------------------------------------------------------------------
 
@@ -60,7 +61,9 @@ async def _run_once(app: App) -> int:
     feeds = app.config.feeds
     async with app.fetcher() as fetcher:
         outcomes = await asyncio.gather(*(app.pipeline.poll(fetcher, f, force=True) for f in feeds))
-    delivered = await asyncio.to_thread(app.pipeline.deliver, app.notifier, 100_000)
+    delivered = await in_daemon_thread(
+        lambda: app.pipeline.deliver(app.notifier, 100_000), "deliver"
+    )
     by_status: dict[str, int] = {}
     for o in outcomes:
         by_status[o.status] = by_status.get(o.status, 0) + 1

@@ -74,6 +74,7 @@ class FeedStore(StoreBase):
                     last_modified=None,
                     failures=0,
                     next_attempt_at=None,
+                    last_success=None,  # the new address's first poll is a backlog again
                 )
                 .execution_options(synchronize_session=False)
             )

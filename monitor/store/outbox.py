@@ -102,13 +102,12 @@ class OutboxStore(StoreBase):
                 )
             return jobs
 
-    def _mark(self, delivery_id: int, owner: str, values: dict[str, Any]) -> bool:
-        values = {
-            **values,
-            "attempts": col(DeliveryRow.attempts) + 1,
-            "lease_owner": None,
-            "lease_until": None,
-        }
+    def _mark(
+        self, delivery_id: int, owner: str, values: dict[str, Any], *, attempt: bool = True
+    ) -> bool:
+        values = {**values, "lease_owner": None, "lease_until": None}
+        if attempt:
+            values["attempts"] = col(DeliveryRow.attempts) + 1
         with self._write() as s:
             stmt = (
                 update(DeliveryRow)
@@ -132,6 +131,11 @@ class OutboxStore(StoreBase):
         """A failed attempt to try again at next_attempt_at. False unless owner holds the row."""
         values = {"state": "pending", "last_error": error, "next_attempt_at": next_attempt_at}
         return self._mark(delivery_id, owner, values)
+
+    def release(self, delivery_id: int, owner: str) -> bool:
+        """Hand a claimed delivery back untried (the worker is stopping): pending again, due
+        at once, and no attempt counted. False unless owner holds the row."""
+        return self._mark(delivery_id, owner, {"state": "pending"}, attempt=False)
 
     def mark_failed(self, delivery_id: int, owner: str, error: str) -> bool:
         """A failed attempt that ends the delivery; the row stays, visible with its error."""
