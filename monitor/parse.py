@@ -39,6 +39,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], feed: FeedSpec) -> Parse
     nothing and is not a well-formed feed raises FeedParseError. Entries with neither title,
     link, guid nor text are dropped.
     """
+    body = _SURROGATE_REF.sub(_replace_surrogate, body)
     try:
         parsed = feedparser.parse(body, response_headers=dict(headers), sanitize_html=True)
     except Exception as exc:  # feedparser has crashed on odd bytes (a lone surrogate reference)
@@ -69,6 +70,16 @@ def parse_feed(body: bytes, headers: Mapping[str, str], feed: FeedSpec) -> Parse
     return ParsedFeed(
         tuple(articles), normalise_space(parsed.get("feed", {}).get("title", "")), warning
     )
+
+
+# A character reference to a UTF-16 surrogate ('&#xD800;') names no character, and feedparser
+# crashes on it, losing the whole feed; the replacement character costs only that entry's letter.
+_SURROGATE_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,6})|0*([0-9]{1,7}));")
+
+
+def _replace_surrogate(m: re.Match[bytes]) -> bytes:
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else m.group(0)
 
 
 def _describe(problem: object) -> str:
