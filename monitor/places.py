@@ -11,6 +11,8 @@ its region in admin1 / admin1_id.
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -286,10 +288,15 @@ def _demonym_at(toks: list[Token], i: int, gazetteer: Gazetteer, demonyms: list[
     return i + 1
 
 
+_ROMAN = re.compile(r"^[IVXLC]{2,}$")
+
+
 def _longest_at(
     toks: list[Token], i: int, gazetteer: Gazetteer, cased: bool
 ) -> tuple[int, str, tuple[Entry, ...]] | None:
     """The longest name starting at token i, as (end token index, key, candidates)."""
+    if _ROMAN.match(toks[i].text):  # 'King Abdullah II', 'Phase III': a numeral, not a town
+        return None
     if cased:
         # In cased text a name starts with a capital, a particle, an elision or Arabic; most
         # words start with none of these, and no name can start at them.
