@@ -12,7 +12,6 @@ its region in admin1 / admin1_id.
 from __future__ import annotations
 
 import re
-
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
