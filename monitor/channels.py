@@ -52,10 +52,11 @@ class Target:
     out a default keeps the id; changing what the label shows (host, port, path, recipients,
     another option written in the file) gives a new one.
 
-    URLs whose labels are equal (they differ only in their secrets) are told apart by their
-    order in channels.yaml: the n-th of them (n >= 2) hashes the label followed by a newline
-    and n. Reordering such URLs therefore swaps their ids. The very same URL listed twice is
-    one target carrying both sets of tags.
+    URLs whose labels are equal (they differ only in their secrets, like two Slack webhooks)
+    are named by the sha256 of their full URL instead: removing or reordering one never hands
+    its deliveries to its twin, but rotating such a URL's secret gives it a new id (its pending
+    deliveries are then retried and, if it never comes back, fail visibly). The very same URL
+    listed twice is one target carrying both sets of tags.
     """
 
     id: str
@@ -209,11 +210,14 @@ def _load(path: Path, environ: Mapping[str, str]) -> tuple[Channels, list[Channe
     secrets = {v for v in used.values() if _worth_masking(v)} | url_secrets
     targets: list[Target] = []
     services: dict[str, Service] = {}
-    seen: dict[str, int] = {}
-    for item in found.values():
-        label = mask(item.label, secrets)
-        seen[label] = nth = seen.get(label, 0) + 1
-        target_id = _target_id(label, nth)
+    labels = {full: mask(item.label, secrets) for full, item in found.items()}
+    shared = {label for label in labels.values() if list(labels.values()).count(label) > 1}
+    for full, item in found.items():
+        label = labels[full]
+        # A label several URLs share (two Slack webhooks look alike once masked) cannot name
+        # one of them: such a URL is named by its full form, so removing or reordering its
+        # twin never hands its deliveries to the other. Rotating its secret renames it.
+        target_id = _target_id(full if label in shared else label)
         targets.append(Target(target_id, label, item.kind, tuple(sorted(item.tags))))
         services[target_id] = Service(item.plugin)
     errors = [ChannelConfigError(e.path, e.line, mask(e.message, secrets)) for e in errors]
@@ -228,8 +232,7 @@ class _Found:
     plugin: Any  # Apprise's parsed service
 
 
-def _target_id(label: str, nth: int) -> str:
-    key = label if nth == 1 else f"{label}\n{nth}"
+def _target_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
