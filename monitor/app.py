@@ -74,14 +74,22 @@ class App:
 
     def reload(self) -> Config:
         """Read the config again and switch to it; raises ConfigError and keeps the old one."""
-        config = load_config(self.settings.config_dir, self.environ, self.settings.default_interval)
+        config = self.read_config()
+        self.apply(config)
+        return config
+
+    def read_config(self) -> Config:
+        """Read and validate the config (blocking file and Apprise work); raises ConfigError."""
+        return load_config(self.settings.config_dir, self.environ, self.settings.default_interval)
+
+    def apply(self, config: Config) -> None:
+        """Switch to a config read by read_config()."""
         self.config = config
         self.pipeline.use(Ruleset.build(config))
         if isinstance(self.notifier, Dispatcher):
             self.notifier = Dispatcher(config, self.stdout)
         if self.mask_filter is not None:
             self.mask_filter.update(config.channels.secrets())
-        return config
 
     def close(self) -> None:
         self.store.close()

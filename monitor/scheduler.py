@@ -33,6 +33,7 @@ from monitor.app import App
 from monitor.config import ConfigError
 from monitor.fetch import Fetcher
 from monitor.records import FeedSpec
+from monitor.store.engine import masked_url
 from monitor.threads import in_daemon_thread
 
 log = logging.getLogger("monitor.daemon")
@@ -58,7 +59,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop, sig)
-        loop.add_signal_handler(signal.SIGHUP, self.reload, "SIGHUP")
+        loop.add_signal_handler(signal.SIGHUP, self._reload_soon, "SIGHUP")
         async with self.app.fetcher() as fetcher:
             self.fetcher = fetcher
             self.scheduler.add_listener(
@@ -85,7 +86,7 @@ class Daemon:
                 len(self.app.config.feeds),
                 len(self.app.config.rules),
                 self.app.pipeline.worker,
-                _safe_url(self.app.settings.db_url),
+                masked_url(self.app.settings.db_url),
             )
             await self.stop.wait()
             # pause first: shutting down would cancel the running jobs at once
@@ -181,7 +182,7 @@ class Daemon:
         mtimes = self._config_mtimes()
         if mtimes != self._mtimes:
             self._mtimes = mtimes
-            self.reload("file change")
+            await self.reload("file change")
 
     def _beat(self) -> None:
         """Show `monitor health` that the scheduler is alive."""
@@ -201,12 +202,20 @@ class Daemon:
                 out[p] = p.stat().st_mtime
         return out
 
-    def reload(self, why: str) -> None:
+    def _reload_soon(self, why: str) -> None:
+        task = asyncio.ensure_future(self.reload(why))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def reload(self, why: str) -> None:
+        """Read the config in a thread (reading channels.yaml can wait behind a send), then
+        switch to it on the loop; a config with errors is refused and the last good one kept."""
         try:
-            config = self.app.reload()
+            config = await in_daemon_thread(self.app.read_config, "reload")
         except ConfigError as exc:
             log.error("config not reloaded (%s), keeping the last good one:\n%s", why, exc)
             return
+        self.app.apply(config)
         for problem in config.problems:
             log.warning("%s", problem)
         self._schedule_feeds(config.feeds)
@@ -230,10 +239,15 @@ class Daemon:
             now = time.monotonic()
             if now - self._skip_logged.get(event.job_id, -SKIP_LOG_EVERY) >= SKIP_LOG_EVERY:
                 self._skip_logged[event.job_id] = now
+                why = (
+                    "the feed takes longer than its interval"
+                    if event.job_id.startswith("feed:")
+                    else "still busy"
+                )
                 log.warning(
-                    "job %s still running at its next run time: run skipped "
-                    "(the feed takes longer than its interval; said once an hour)",
+                    "job %s still running at its next run time: run skipped (%s; said once an hour)",
                     event.job_id,
+                    why,
                 )
 
 
@@ -251,15 +265,6 @@ def heartbeat_age(data_dir: Path) -> float | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
 
 
 async def run_daemon(app: App) -> None:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def silent_smtp() -> Iterator[int]:
+def silent_smtp() -> Iterator[tuple[int, list[socket.socket]]]:
     """A server that accepts connections and never says a word."""
     listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
@@ -36,7 +36,7 @@ def silent_smtp() -> Iterator[int]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield listener.getsockname()[1]
+    yield listener.getsockname()[1], accepted
     done.set()
     thread.join(2)
     for conn in accepted:
@@ -44,12 +44,15 @@ def silent_smtp() -> Iterator[int]:
     listener.close()
 
 
-def test_sigterm_during_a_hanging_send(world: tuple, silent_smtp: int) -> None:
+def test_sigterm_during_a_hanging_send(
+    world: tuple, silent_smtp: tuple[int, list[socket.socket]]
+) -> None:
     feeds, _smtp, _sink, daemon = world
+    port, accepted = silent_smtp
     config = Path(daemon.env["MONITOR_CONFIG_DIR"])
     (config / "channels.yaml").write_text(
         "version: 1\nurls:\n"
-        f"  - mailto://127.0.0.1:{silent_smtp}?to=a@example.org&from=m@example.org&mode=insecure&cto=60&rto=60:\n"
+        f"  - mailto://127.0.0.1:{port}?to=a@example.org&from=m@example.org&mode=insecure&cto=60&rto=60:\n"
         "      tag: alerts\n"
     )
     story = Item(
@@ -61,9 +64,11 @@ def test_sigterm_during_a_hanging_send(world: tuple, silent_smtp: int) -> None:
     feeds.set("/wire.xml", rss([story]))
     daemon.start()
     deadline = time.monotonic() + 40
-    while "alert health-care-attack" not in daemon.output() and time.monotonic() < deadline:
+    while not accepted and time.monotonic() < deadline:
         time.sleep(0.2)
-    time.sleep(2)  # the delivery is now stuck in the silent server
+    assert "alert health-care-attack" in daemon.output(), daemon.output()
+    assert accepted, "the delivery never reached the silent server"
+    time.sleep(1)  # the send is now waiting for a greeting that never comes
     code, took = daemon.terminate()
     assert code == 0, daemon.output()
     assert took < 10, daemon.output()
