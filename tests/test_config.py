@@ -75,6 +75,8 @@ def test_feed_problems_are_all_reported(tmp_path: Path) -> None:
         ("figure: {kind: displaced, at_least: -5}", "0 or more"),
         ("any: [x]\n    cooldown: nan", "finite"),
         ("any: [x]\n    new_region: {window: .inf}", "finite"),
+        ("figure: {kind: displaced, at_least: true}", "0 or more"),
+        ("figure: {kind: displaced, at_least: 0.9}", "0 or more"),
     ],
 )
 def test_rules_that_could_never_work_are_refused(tmp_path: Path, rule: str, message: str) -> None:
@@ -99,3 +101,10 @@ def test_rule_filters_naming_unknown_feeds_or_tags_warn(tmp_path: Path) -> None:
 def test_missing_config_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config folder not found"):
         load_config(tmp_path / "nowhere", {})
+
+
+def test_a_feed_url_that_is_not_even_a_url(tmp_path: Path) -> None:
+    feeds = 'feeds:\n  - name: a\n    url: "http://[::1/x"\n'
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, feeds, GOOD_RULE), {})
+    assert f"{tmp_path / 'feeds.yaml'}:3: feed url" in str(err.value)
