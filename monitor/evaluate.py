@@ -126,15 +126,8 @@ class Report:
     by_language: tuple[tuple[str, Report], ...] = field(default=())  # empty inside sub-reports
 
 
-class LabelledSetError(Exception):
-    """A bad labelled set, located by file and line (1-based)."""
-
-    def __init__(self, source: str, line: int | None, message: str) -> None:
-        self.source = source
-        self.line = line
-        self.message = message
-        where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {message}")
+class LabelledSetError(yamlio.YamlError):
+    """A bad labelled set, located by file and line (1-based), like any YAML problem."""
 
 
 # --- loading -------------------------------------------------------------------------------
