@@ -259,6 +259,7 @@ class Pipeline:
                 cooldown_key=a.cooldown_key,
                 targets=[(t.id, t.label) for t in self.targets(rules[a.match.rule_id].notify)],
                 figure=format_figure(a.match.figure) if a.match.figure else None,
+                cooldown=rules[a.match.rule_id].cooldown,
             )
             for a in decision.alerts
         ]

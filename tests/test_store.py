@@ -890,3 +890,53 @@ def test_two_workers_never_do_the_same_work_twice(db_url: str) -> None:
     finally:
         for s in workers:
             s.close()
+
+
+# --- cooldowns claimed in the transaction ----------------------------------------------------
+
+
+def _commit_with_cooldown(store: Store, n: int, now: datetime) -> int:
+    """Commit article n with a draft under a one-hour cooldown; how many alerts it stored."""
+    draft = replace(DRAFT, cooldown=3600.0, cooldown_key="story:displaced:50000:SY")
+    before = store.counts().alerts
+    assert store.commit_article(
+        _article(n),
+        article_keys(_article(n)),
+        fetched_at=now,
+        alerted=True,
+        alerts=[draft],
+        regions=[],
+        now=now,
+    )
+    return store.counts().alerts - before
+
+
+def test_a_cooldown_is_claimed_by_the_first_commit_only(store: Store) -> None:
+    assert _commit_with_cooldown(store, 1, T0) == 1
+    assert _commit_with_cooldown(store, 2, T0 + timedelta(minutes=10)) == 0  # a copy: held
+    assert store.last_fired("health-attacks", "story:displaced:50000:SY") == T0
+    assert _commit_with_cooldown(store, 3, T0 + timedelta(hours=2)) == 1  # the cooldown is over
+    assert store.last_fired("health-attacks", "story:displaced:50000:SY") == T0 + timedelta(hours=2)
+
+
+def test_two_workers_storing_copies_of_one_story_alert_once(db_url: str) -> None:
+    stores = [Store.open(db_url), Store.open(db_url)]
+    try:
+        results: list[int] = []
+        lock = threading.Lock()
+
+        def work(i: int) -> None:
+            got = _commit_with_cooldown(stores[i % 2], 100 + i, T0)
+            with lock:
+                results.append(got)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert stores[0].counts().alerts == 1
+        assert stores[0].counts().articles == 6
+    finally:
+        for s in stores:
+            s.close()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from monitor.records import Article
 from monitor.store.base import StoreBase
@@ -109,8 +110,18 @@ class ArticleStore(StoreBase):
             except IntegrityError:
                 s.rollback()
                 return None
+            # Cooldowns are claimed here, inside the write transaction: of two workers storing
+            # copies of one story at once, only the first keeps its alert.
+            claimed = {
+                (d.rule_id, d.cooldown_key): self._claim_cooldown(s, d, now)
+                for d in sorted(
+                    (d for d in alerts if d.cooldown > 0), key=lambda d: (d.rule_id, d.cooldown_key)
+                )
+            }
             fired: set[tuple[str, str]] = set()
             for draft in alerts:
+                if not claimed.get((draft.rule_id, draft.cooldown_key), True):
+                    continue
                 alert = AlertRow(
                     article_id=article_id,
                     rule_id=draft.rule_id,
@@ -135,7 +146,7 @@ class ArticleStore(StoreBase):
                 )
                 fired.add((draft.rule_id, draft.cooldown_key))
             s.flush()
-            for rule_id, cooldown_key in sorted(fired):
+            for rule_id, cooldown_key in sorted(fired - claimed.keys()):
                 self._upsert(
                     s,
                     RuleFireRow,
@@ -158,6 +169,31 @@ class ArticleStore(StoreBase):
                 )
             s.flush()
         return article_id
+
+    def _claim_cooldown(self, s: Session, draft: AlertDraft, now: datetime) -> bool:
+        """Record that the draft's (rule, key) fired now, unless it fired within the cooldown:
+        one conditional upsert whose RETURNING says whether this alert won (psycopg's
+        pipeline mode reports no row count)."""
+        table = table_of(RuleFireRow)
+        cutoff = bindparam(
+            None, now - timedelta(seconds=draft.cooldown), type_=table.c.last_fired.type
+        )
+        values = {"rule_id": draft.rule_id, "cooldown_key": draft.cooldown_key, "last_fired": now}
+        if self.dialect not in ("sqlite", "postgresql"):  # no conditional upsert: as before
+            self._upsert(s, RuleFireRow, values, ("rule_id", "cooldown_key"), {"last_fired": now})
+            return True
+        insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        stmt = (
+            insert(table)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=["rule_id", "cooldown_key"],
+                set_={"last_fired": now},
+                where=table.c.last_fired <= cutoff,
+            )
+            .returning(table.c.rule_id)  # a row back: inserted or updated, so this alert won
+        )
+        return s.exec(stmt).first() is not None
 
     def _seen_bounds(self, seen_at: datetime) -> dict[str, Any]:
         """The region row's update on conflict: last_seen the later and first_seen the earlier

@@ -160,9 +160,10 @@ def make_engine(url: str | URL, *, create: bool = True) -> Engine:
         # write lock, and a deferred reader that later writes fails at once instead of waiting.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        # the busy timeout first: switching to WAL needs a lock another process may hold
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         # WAL + NORMAL survives a killed process; only a power cut can lose the last commits.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -27,6 +27,7 @@ class AlertDraft:
     explain: str = ""
     figure: str | None = None  # readable, e.g. 'displaced: nearly 50,000 people'
     places: tuple[str, ...] = ()  # readable place names
+    cooldown: float = 0.0  # seconds; > 0: stored only if no alert of its key came within it
 
     @classmethod
     def from_match(
@@ -36,6 +37,7 @@ class AlertDraft:
         cooldown_key: str,
         targets: Sequence[tuple[str, str]],
         figure: str | None = None,
+        cooldown: float = 0.0,
     ) -> AlertDraft:
         """A draft carrying the match's fields; figure defaults to '<kind>: <phrase>'."""
         if figure is None and match.figure is not None:
@@ -50,6 +52,7 @@ class AlertDraft:
             targets=tuple(targets),
             explain=match.explain,
             figure=figure,
+            cooldown=cooldown,
             places=tuple(p.name for p in match.places),
         )
 

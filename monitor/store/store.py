@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from monitor.store.articles import ArticleStore
 from monitor.store.engine import (
@@ -23,6 +24,8 @@ from monitor.store.engine import (
 from monitor.store.feeds import FeedStore
 from monitor.store.outbox import OutboxStore
 from monitor.store.status import StatusStore
+
+_OPEN_ATTEMPTS = 6
 
 
 class Store(ArticleStore, FeedStore, OutboxStore, StatusStore):
@@ -66,10 +69,19 @@ class Store(ArticleStore, FeedStore, OutboxStore, StatusStore):
             raise StoreError(f"cannot open the database {shown}: {reason(exc, parsed)}") from exc
         store = cls(engine)
         try:
-            if create:
-                migrate(store._writer, schema_version, migrations)
-            else:
-                check_schema(store._engine, schema_version)
+            for attempt in range(1, _OPEN_ATTEMPTS + 1):
+                try:
+                    if create:
+                        migrate(store._writer, schema_version, migrations)
+                    else:
+                        check_schema(store._engine, schema_version)
+                    break
+                except OperationalError as exc:
+                    # SQLite answers 'database is locked' at once, without waiting, when
+                    # several processes switch a new file to WAL together: try again shortly.
+                    if "locked" not in str(exc) or attempt == _OPEN_ATTEMPTS:
+                        raise
+                    time.sleep(0.1 * attempt)
         except (StoreError, SQLAlchemyError) as exc:
             store.close()
             raise StoreError(f"cannot open the database {shown}: {reason(exc, parsed)}") from exc
