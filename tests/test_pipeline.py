@@ -13,9 +13,9 @@ from monitor.app import App, build
 from monitor.config import load_config
 from monitor.extract import Extractor
 from monitor.gazetteer import Gazetteer
-from monitor.notify import RecordingNotifier
+from monitor.notify import RecordingNotifier, SendResult, Target
 from monitor.pipeline import FeedOutcome
-from monitor.records import Article, Extraction
+from monitor.records import AlertMessage, Article, Extraction
 from monitor.settings import Settings
 from tests.support.feedserver import FeedServer
 from tests.support.rss import Item, rss
@@ -414,3 +414,56 @@ def test_a_channel_missing_for_a_while_gets_its_alert_when_it_returns(
     clock.advance(31)
     assert app.pipeline.deliver(notifier).sent == 1
     assert [t.kind for t, _ in notifier.sent] == ["json"]
+
+
+class _MailDown(RecordingNotifier):
+    """Email fails, every other channel works."""
+
+    def send(self, target: Target, message: AlertMessage) -> SendResult:
+        if target.kind == "email":
+            self.attempts.append((target, message))
+            return SendResult(False, "connection timed out")
+        return super().send(target, message)
+
+
+def test_a_failing_channel_is_tried_once_per_pass_and_does_not_hold_the_others(
+    tmp_path: Path, server: FeedServer, make_app: tuple
+) -> None:
+    _, _, _, make = make_app
+    config = _config_dir(tmp_path, server, {"A": "/a.xml"})
+    (config / "channels.yaml").write_text(
+        "version: 1\nurls:\n"
+        "  - mailto://127.0.0.1:9?to=a@example.org&from=m@example.org&mode=insecure:\n      tag: alerts\n"
+        "  - json://127.0.0.1:9/hook:\n      tag: alerts\n"
+    )
+    items = [
+        Item(
+            f"Clinic shelled in district {i}",
+            f"Artillery shelled clinic number {i} overnight.",
+            f"https://x.org/c{i}",
+            published=START - timedelta(minutes=i),
+        )
+        for i in range(5)
+    ]
+    server.set("/a.xml", rss(items))
+    app = make(config)
+    _poll_all(app)
+    notifier = _MailDown()
+    done = app.pipeline.deliver(notifier)
+    assert done.sent == 5  # every webhook delivery went out
+    assert [t.kind for t, _ in notifier.attempts].count("email") == 1  # email: once, then skipped
+    assert done.retried == 1
+    states = [
+        d.state
+        for a in app.store.alerts(10)
+        for d in a.deliveries
+        if d.target_label.startswith("mailto")
+    ]
+    assert sorted(states) == ["pending"] * 5
+    attempts = sorted(
+        d.attempts
+        for a in app.store.alerts(10)
+        for d in a.deliveries
+        if d.target_label.startswith("mailto")
+    )
+    assert attempts == [0, 0, 0, 0, 1]  # the skipped ones were handed back without counting
