@@ -25,6 +25,7 @@ from monitor.match import CompiledRules, compile_rules
 from monitor.notify import CONSOLE_TARGET, Notifier, SendResult, Target
 from monitor.parse import FeedParseError, parse_feed
 from monitor.records import Article, FeedSpec, Match, Validators
+from monitor.rules import Rule
 from monitor.settings import Settings
 from monitor.store import AlertDraft, Store
 from monitor.threads import in_daemon_thread
@@ -260,6 +261,10 @@ class Pipeline:
                 targets=[(t.id, t.label) for t in self.targets(rules[a.match.rule_id].notify)],
                 figure=format_figure(a.match.figure) if a.match.figure else None,
                 cooldown=rules[a.match.rule_id].cooldown,
+                new_places=[p.id for p in a.match.places]
+                if rules[a.match.rule_id].new_region
+                else (),
+                window=_window(rules[a.match.rule_id]),
             )
             for a in decision.alerts
         ]
@@ -388,3 +393,7 @@ class Pipeline:
                     result.error,
                 )
         return DeliveryOutcome(sent, retried, failed)
+
+
+def _window(rule: Rule) -> float:
+    return rule.new_region.window if rule.new_region else 0.0

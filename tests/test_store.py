@@ -940,3 +940,35 @@ def test_two_workers_storing_copies_of_one_story_alert_once(db_url: str) -> None
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_new_region_is_reported_by_the_first_commit_only(db_url: str) -> None:
+    stores = [Store.open(db_url), Store.open(db_url)]
+    draft = replace(DRAFT, rule_id="new-region", new_places=("region:SY-HM",), window=30 * 86400.0)
+    try:
+
+        def commit(i: int, place_draft: AlertDraft) -> None:
+            store = stores[i % 2]
+            assert store.commit_article(
+                _article(200 + i),
+                article_keys(_article(200 + i)),
+                fetched_at=T0,
+                alerted=True,
+                alerts=[place_draft],
+                regions=[("new-region", "region:SY-HM")],
+                now=T0,
+            )
+
+        threads = [threading.Thread(target=commit, args=(i, draft)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert stores[0].counts().alerts == 1
+        # a draft naming one seen and one unseen place keeps its alert
+        both = replace(draft, new_places=("region:SY-HM", "region:SY-ID"))
+        commit(10, both)
+        assert stores[0].counts().alerts == 2
+    finally:
+        for s in stores:
+            s.close()

@@ -118,9 +118,20 @@ class ArticleStore(StoreBase):
                     (d for d in alerts if d.cooldown > 0), key=lambda d: (d.rule_id, d.cooldown_key)
                 )
             }
+            # Likewise the places a new-region alert calls new: still unseen within the window
+            # when this transaction writes, or the alert goes (another worker reported them).
+            fresh = {
+                (d.rule_id, place): self._claim_region(s, d.rule_id, place, seen_at, now, d.window)
+                for d in sorted(alerts, key=lambda d: d.rule_id)
+                for place in sorted(d.new_places)
+            }
             fired: set[tuple[str, str]] = set()
             for draft in alerts:
                 if not claimed.get((draft.rule_id, draft.cooldown_key), True):
+                    continue
+                if draft.new_places and not any(
+                    fresh[(draft.rule_id, p)] for p in draft.new_places
+                ):
                     continue
                 alert = AlertRow(
                     article_id=article_id,
@@ -192,6 +203,43 @@ class ArticleStore(StoreBase):
                 where=table.c.last_fired <= cutoff,
             )
             .returning(table.c.rule_id)  # a row back: inserted or updated, so this alert won
+        )
+        return s.exec(stmt).first() is not None
+
+    def _claim_region(
+        self,
+        s: Session,
+        rule_id: str,
+        place_id: str,
+        seen_at: datetime,
+        now: datetime,
+        window: float,
+    ) -> bool:
+        """Mark a place seen for a rule, unless it was seen within the window: True when this
+        call made it seen (a conditional upsert whose RETURNING says so)."""
+        table = table_of(RegionSeenRow)
+        values = {
+            "rule_id": rule_id,
+            "place_id": place_id,
+            "first_seen": seen_at,
+            "last_seen": seen_at,
+        }
+        if self.dialect not in ("sqlite", "postgresql"):
+            self._upsert(
+                s, RegionSeenRow, values, ("rule_id", "place_id"), self._seen_bounds(seen_at)
+            )
+            return True
+        cutoff = bindparam(None, now - timedelta(seconds=window), type_=table.c.last_seen.type)
+        insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        stmt = (
+            insert(table)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=["rule_id", "place_id"],
+                set_=self._seen_bounds(seen_at),
+                where=table.c.last_seen <= cutoff,
+            )
+            .returning(table.c.place_id)
         )
         return s.exec(stmt).first() is not None
 

@@ -28,6 +28,8 @@ class AlertDraft:
     figure: str | None = None  # readable, e.g. 'displaced: nearly 50,000 people'
     places: tuple[str, ...] = ()  # readable place names
     cooldown: float = 0.0  # seconds; > 0: stored only if no alert of its key came within it
+    new_places: tuple[str, ...] = ()  # new-region alert: place ids that must still be unseen
+    window: float = 0.0  # seconds a place stays seen, for new_places
 
     @classmethod
     def from_match(
@@ -38,6 +40,8 @@ class AlertDraft:
         targets: Sequence[tuple[str, str]],
         figure: str | None = None,
         cooldown: float = 0.0,
+        new_places: Sequence[str] = (),
+        window: float = 0.0,
     ) -> AlertDraft:
         """A draft carrying the match's fields; figure defaults to '<kind>: <phrase>'."""
         if figure is None and match.figure is not None:
@@ -53,6 +57,8 @@ class AlertDraft:
             explain=match.explain,
             figure=figure,
             cooldown=cooldown,
+            new_places=tuple(new_places),
+            window=window,
             places=tuple(p.name for p in match.places),
         )
 
