@@ -158,6 +158,8 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if record.stack_info:
+            entry["stack"] = record.stack_info  # masked by SecretMaskFilter too
         if record.exc_text:  # already formatted, and masked, by SecretMaskFilter
             entry["error"] = record.exc_text
         elif record.exc_info:
