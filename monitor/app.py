@@ -115,8 +115,12 @@ def build(
     environ = dict(os.environ if environ is None else environ)
     stdout = stdout or sys.stdout
     config = config or load_config(settings.config_dir, environ, settings.default_interval)
-    gazetteer = gazetteer or load_gazetteer(settings)
-    store = Store.open(settings.db_url)
+    store = Store.open(settings.db_url)  # first: a database it cannot open fails fast
+    try:
+        gazetteer = gazetteer or load_gazetteer(settings)
+    except BaseException:
+        store.close()
+        raise
     pipeline = Pipeline(
         ruleset=Ruleset.build(config),
         store=store,

@@ -69,10 +69,11 @@ class Ruleset:
 
     config: Config
     compiled: CompiledRules
+    by_id: dict[str, Rule]  # the rules by id, for decide
 
     @classmethod
     def build(cls, config: Config) -> Ruleset:
-        return cls(config, compile_rules(config.rules))
+        return cls(config, compile_rules(config.rules), {r.id: r for r in config.rules})
 
 
 class Pipeline:
@@ -238,7 +239,7 @@ class Pipeline:
         now = self.clock()
         analyzer = Analyzer(self.extractor, ruleset.compiled, self.settings.household_size)
         matches = analyzer.analyse(article).matches
-        rules = {r.id: r for r in ruleset.config.rules}
+        rules = ruleset.by_id
         states = {}
         for m in matches:
             rule = rules[m.rule_id]

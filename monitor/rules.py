@@ -103,8 +103,10 @@ class _Reader:
     def line(self, key: str | None = None) -> int:
         return self.data.line_of(key) if key else self.data.line
 
-    def error(self, key: str | None, message: str) -> None:
-        self.problems.append(Problem(self.source, self.line(key), message))
+    def error(self, key: str | None, message: str, data: Mapping | None = None) -> None:
+        """A problem at key's line, in the rule or in one of its sub-mappings (data)."""
+        line = data.line_of(key) if data is not None and key else self.line(key)
+        self.problems.append(Problem(self.source, line, message))
 
     def text(self, key: str, *, required: bool = False, default: str = "") -> str:
         value = self.data.get(key)
@@ -174,7 +176,7 @@ class _Reader:
         try:
             return parse_duration(value)
         except ValueError as exc:
-            self.problems.append(Problem(self.source, data.line_of(key), f"'{key}': {exc}"))
+            self.error(key, f"'{key}': {exc}", data)
             return default
 
     def choice(self, key: str, options: Iterable[str], default: str) -> str:
@@ -290,13 +292,7 @@ def _figure(r: _Reader) -> FigureCondition | None:
         return None
     kind = str(value.get("kind", "displaced"))
     if kind not in FIGURE_KINDS:
-        r.problems.append(
-            Problem(
-                r.source,
-                value.line_of("kind"),
-                f"figure kind {kind!r}; expected one of: {', '.join(FIGURE_KINDS)}",
-            )
-        )
+        r.error("kind", f"figure kind {kind!r}; expected one of: {', '.join(FIGURE_KINDS)}", value)
         return None
     at_least = value.get("at_least", 1)
     if isinstance(at_least, str):
@@ -310,17 +306,13 @@ def _figure(r: _Reader) -> FigureCondition | None:
         if threshold < 0:
             raise ValueError
     except (TypeError, ValueError, OverflowError):
-        r.problems.append(
-            Problem(
-                r.source,
-                value.line_of("at_least"),
-                f"figure at_least {at_least!r} is not a whole number of 0 or more",
-            )
+        r.error(
+            "at_least", f"figure at_least {at_least!r} is not a whole number of 0 or more", value
         )
         return None
     for key in value:
         if key not in ("kind", "at_least"):
-            r.problems.append(Problem(r.source, value.line_of(key), f"unknown figure key '{key}'"))
+            r.error(key, f"unknown figure key '{key}'", value)
     return FigureCondition(kind, threshold)
 
 
@@ -335,13 +327,7 @@ def _places(r: _Reader) -> PlaceCondition | None:
         return None
     for key in value:
         if key not in ("include", "exclude"):
-            r.problems.append(
-                Problem(
-                    r.source,
-                    value.line_of(key),
-                    f"unknown places key '{key}' (use include / exclude)",
-                )
-            )
+            r.error(key, f"unknown places key '{key}' (use include / exclude)", value)
 
     def names(key: str) -> tuple[str, ...]:
         items = value.get(key) or []
@@ -363,19 +349,11 @@ def _new_region(r: _Reader) -> NewRegion | None:
         return None
     level = str(value.get("level", "region"))
     if level not in LEVELS:
-        r.problems.append(
-            Problem(
-                r.source,
-                value.line_of("level"),
-                f"new_region level {level!r}; expected one of: {', '.join(LEVELS)}",
-            )
-        )
+        r.error("level", f"new_region level {level!r}; expected one of: {', '.join(LEVELS)}", value)
         level = "region"
     for key in value:
         if key not in ("level", "window", "baseline"):
-            r.problems.append(
-                Problem(r.source, value.line_of(key), f"unknown new_region key '{key}'")
-            )
+            r.error(key, f"unknown new_region key '{key}'", value)
     return NewRegion(
         level=level,  # type: ignore[arg-type]
         window=r.duration("window", 30 * 86400, value),

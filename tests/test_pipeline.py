@@ -17,31 +17,21 @@ from monitor.notify import RecordingNotifier, SendResult, Target
 from monitor.pipeline import FeedOutcome
 from monitor.records import AlertMessage, Article, Extraction
 from monitor.settings import Settings
+from tests.conftest import E2E_RULES
 from tests.support.feedserver import FeedServer
 from tests.support.rss import Item, rss
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
-RULES = """rules:
-  - id: health-care-attack
-    title: Attack on health care
-    severity: high
-    within: 8
-    all:
-      facility: [hospital*, clinic*]
-      attack: [struck, shell*, bomb*]
-    notify: [alerts]
-  - id: displacement
-    title: Large displacement
-    severity: high
-    figure: {kind: displaced, at_least: 10000}
-    notify: [alerts]
-  - id: new-region
+RULES = (
+    E2E_RULES
+    + """  - id: new-region
     title: Conflict reaches a new region
     any: [fighting, clashes]
     new_region: {level: region, window: 30d, baseline: 0s}
     notify: [alerts]
 """
+)
 
 ATTACK = Item(
     "Clinic shelled in the north",
